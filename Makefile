@@ -1,0 +1,48 @@
+# The README's two commands.  Everything else is CMake and ctest.
+#   make run    install what is missing, build, start aurid with a simulated phone
+#   make check  install test tools, build (plain, ASan+UBSan, fuzz), run every test
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= 2
+RUNDIR     ?= .run
+
+.PHONY: run check deps test-deps users build build-asan build-fuzz clean
+
+deps:
+	@packaging/dev/install-deps packaging/dev/build-deps.txt
+
+test-deps:
+	@packaging/dev/install-deps packaging/dev/build-deps.txt packaging/dev/test-deps.txt
+
+users:
+	@packaging/dev/create-users
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: test-deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DAURID_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+build-fuzz: test-deps
+	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DAURID_SANITIZE=ON -DAURID_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j$(JOBS)
+
+run: deps users build
+	@packaging/dev/run-sim $(BUILD) $(RUNDIR)
+
+check: test-deps users build build-asan build-fuzz
+	@echo "== plain build: unit and integration tests"
+	cd $(BUILD) && ctest --output-on-failure -j1
+	@echo "== ASan+UBSan build: unit and integration tests"
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j1
+	@echo "== fuzz targets (clang, libFuzzer)"
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -L fuzz -j1
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,5 @@
+/* placeholder until the binary is written */
+int main(void)
+{
+	return 1;
+}

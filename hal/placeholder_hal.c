@@ -1,0 +1,6 @@
+/* placeholder */
+int aurid_placeholder_hal(void);
+int aurid_placeholder_hal(void)
+{
+	return 0;
+}

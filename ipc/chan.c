@@ -1,0 +1,310 @@
+/* A channel: one SOCK_SEQPACKET socket, a bounded queue of outgoing datagrams. */
+#include "ipc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ipc_out {
+	struct ipc_out *next;
+	int fd;                  /* dup'ed fd to pass, or -1 */
+	size_t len;
+	uint8_t data[];
+};
+
+int ipc_chan_init(struct ipc_chan *c, int fd, enum ipc_role self, enum ipc_role peer)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	c->fd = fd;
+	c->self = self;
+	c->peer = peer;
+	return 0;
+}
+
+static void out_free(struct ipc_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o);
+}
+
+void ipc_chan_close(struct ipc_chan *c)
+{
+	while (c->head) {
+		struct ipc_out *o = c->head;
+
+		c->head = o->next;
+		out_free(o);
+	}
+	c->tail = NULL;
+	c->queued = 0;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static ssize_t send_one(int sock, const void *data, size_t len, int fd)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int ipc_chan_flush(struct ipc_chan *c)
+{
+	while (c->head) {
+		struct ipc_out *o = c->head;
+		ssize_t n = send_one(c->fd, o->data, o->len, o->fd);
+
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return -EAGAIN;
+		if (n < 0)
+			return n == -ECONNRESET ? -EPIPE : (int)n;
+		c->head = o->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+		out_free(o);
+	}
+	return 0;
+}
+
+bool ipc_chan_want_write(const struct ipc_chan *c)
+{
+	return c->head != NULL;
+}
+
+int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass)
+{
+	const struct ipc_msg_def *d = ipc_msg_def(type);
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_out *o;
+	size_t len;
+	int r;
+
+	if (c->fd < 0)
+		return -EPIPE;
+	if (!d || d->fd != (fd_pass >= 0))
+		return -EINVAL;
+	r = ipc_encode(type, id, msg, buf, sizeof(buf), &len);
+	if (r)
+		return r;
+	if (!c->head) {
+		ssize_t n = send_one(c->fd, buf, len, fd_pass);
+
+		if (n >= 0)
+			return 0;
+		if (n != -EAGAIN && n != -EWOULDBLOCK)
+			return n == -ECONNRESET ? -EPIPE : (int)n;
+	}
+	if (c->queued >= IPC_QUEUE_MAX)
+		return -ENOBUFS;
+	o = malloc(sizeof(*o) + len);
+	if (!o)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	o->fd = -1;
+	if (fd_pass >= 0) {
+		o->fd = fcntl(fd_pass, F_DUPFD_CLOEXEC, 3);
+		if (o->fd < 0) {
+			r = -errno;
+			free(o);
+			return r;
+		}
+	}
+	memcpy(o->data, buf, len);
+	if (c->tail)
+		c->tail->next = o;
+	else
+		c->head = o;
+	c->tail = o;
+	c->queued++;
+	return 0;
+}
+
+static void close_fds(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < n; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+}
+
+int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out)
+{
+	uint8_t buf[IPC_MSG_MAX];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	const struct ipc_msg_def *d;
+	struct cmsghdr *cm;
+	int fd = -1;
+	ssize_t n;
+
+	*fd_out = -1;
+	if (c->fd < 0)
+		return -EPIPE;
+	do
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	}
+	if (n == 0)
+		return -EPIPE;
+	if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		close_fds(&mh);
+		return -EPROTO;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len != CMSG_LEN(sizeof(int)) || CMSG_NXTHDR(&mh, cm)) {
+			close_fds(&mh);
+			return -EPROTO;
+		}
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	}
+	if (ipc_decode(buf, (size_t)n, type, id, msg) < 0)
+		goto bad;
+	d = ipc_msg_def(*type);
+	/* Who sent it matters before what it says: the role comes from the channel. */
+	if (!(d->senders & IPC_ROLE_BIT(c->peer)) || d->fd != (fd >= 0))
+		goto bad;
+	*fd_out = fd;
+	return 0;
+bad:
+	if (fd >= 0)
+		close(fd);
+	return -EPROTO;
+}
+
+int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return -errno;
+	if (pid)
+		*pid = cr.pid;
+	if (uid)
+		*uid = cr.uid;
+	if (gid)
+		*gid = cr.gid;
+	return 0;
+}
+
+int ipc_peer_check(int fd, uid_t expected_uid)
+{
+	uid_t uid;
+	int r = ipc_peer_cred(fd, NULL, &uid, NULL);
+
+	if (r)
+		return r;
+	return (uid == expected_uid || uid == 0) ? 0 : -EPERM;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ipc_chan_handshake(struct ipc_chan *c, int timeout_ms)
+{
+	struct ipc_hello h = { .version = IPC_VERSION, .role = (uint8_t)c->self };
+	int64_t deadline = now_ms() + timeout_ms;
+	union ipc_payload *m;
+	int r;
+
+	r = ipc_chan_send(c, IPC_HELLO, 0, &h, -1);
+	if (r)
+		return r;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN | (ipc_chan_want_write(c) ? POLLOUT : 0) };
+		int64_t left = deadline - now_ms();
+		unsigned type;
+		uint32_t id;
+		int fd;
+
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (ipc_chan_want_write(c) && (r = ipc_chan_flush(c)) != 0 && r != -EAGAIN)
+			break;
+		r = ipc_chan_recv(c, &type, &id, m, &fd);
+		if (r == -EAGAIN)
+			continue;
+		if (r)
+			break;
+		if (type != IPC_HELLO || m->hello.version != IPC_VERSION || m->hello.role != c->peer) {
+			r = -EPROTO;
+			break;
+		}
+		r = ipc_chan_flush(c);
+		if (r == -EAGAIN)
+			r = 0;  /* our HELLO stays queued; the loop writes it */
+		break;
+	}
+	free(m);
+	return r;
+}

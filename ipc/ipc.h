@@ -1,0 +1,324 @@
+/*
+ * aurid IPC: the messages the processes exchange, their bounded codec and the
+ * channel that carries them (SOCK_SEQPACKET, one message per datagram, fds by
+ * SCM_RIGHTS).
+ *
+ * Every message type is declared once, in the table of msg.c (name, number,
+ * who may send it, whether it carries an fd, and its fields).  The codec, the
+ * channel's sender check and the protocol dump test are all driven from that
+ * table, so no length check is written by hand.
+ *
+ * Wire format of one datagram: u16 type, u16 zero, u32 request id, then the
+ * fields of the type in table order, little-endian; a string is a u16 length
+ * and that many bytes (no NUL, no embedded NUL); an array is a u16 count and
+ * that many elements.  Trailing bytes are an error.
+ */
+#ifndef AURID_IPC_H
+#define AURID_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IPC_VERSION      1
+#define IPC_MSG_MAX      16384   /* bytes in one datagram, header included */
+#define IPC_HDR_LEN      8
+#define IPC_QUEUE_MAX    1024    /* messages waiting to be written on a channel */
+#define IPC_ITEMS_MAX    64      /* items in one action request */
+
+/* Roles: what a peer is, known from the channel it is on (never from a field). */
+enum ipc_role {
+	IPC_ROLE_NONE = 0,
+	IPC_ROLE_SUPERVISOR = 1,
+	IPC_ROLE_EXEC = 2,
+	IPC_ROLE_HTTP = 3,
+	IPC_ROLE_SIP = 4,
+	IPC_ROLE_ADMIN = 5,
+};
+#define IPC_ROLE_BIT(r) (1u << (r))
+
+enum ipc_type {
+	IPC_HELLO = 1,          /* any <-> any: version check, first message */
+	IPC_CONFIG_SET,         /* supervisor -> child: one config key/value */
+	IPC_START,              /* supervisor -> child: config complete, run */
+	IPC_PEER_CHANNEL,       /* supervisor -> child: fd of a channel to a peer */
+	IPC_ACTION_REQ,         /* front-end -> exec */
+	IPC_ACTION_RES,         /* exec -> front-end */
+	IPC_ADMIN_STATUS,       /* aurictl -> exec, each answered by ADMIN_ROW* ADMIN_RES */
+	IPC_ADMIN_TRUST_LIST,
+	IPC_ADMIN_TRUST_ADD,
+	IPC_ADMIN_TRUST_REMOVE,
+	IPC_ADMIN_CONSENT_LIST,
+	IPC_ADMIN_CONSENT_REVOKE,
+	IPC_ADMIN_AUDIT,
+	IPC_ADMIN_USER_ADD,
+	IPC_ADMIN_USER_PASSWD,
+	IPC_ADMIN_SIM_PRESS,
+	IPC_ADMIN_ROW,          /* exec -> aurictl: one JSON object */
+	IPC_ADMIN_RES,          /* exec -> aurictl: end of an answer */
+	IPC_TYPE_COUNT
+};
+
+enum ipc_transport {
+	IPC_TRANSPORT_HTTP = 1,
+	IPC_TRANSPORT_HTTPS = 2,
+	IPC_TRANSPORT_SIP = 3,
+	IPC_TRANSPORT_ADMIN = 4,
+};
+
+enum ipc_auth_scheme {
+	IPC_AUTH_NONE = 0,
+	IPC_AUTH_BASIC = 1,     /* Authorization: Basic, or user:pass@ in the URL */
+	IPC_AUTH_LEGACY = 2,    /* p=login&q=login&username=..&pwd=.. prefix */
+};
+
+/* What a request asks for.  Items are only in ACTION requests. */
+enum ipc_kind {
+	IPC_KIND_ACTION = 1,
+};
+
+/*
+ * Operations of the action language (DESIGN.md section 5).  The front-end
+ * parses text into these; the executor derives route and capability class
+ * from the op itself and checks the arguments again.
+ */
+enum ipc_op {
+	OP_NONE = 0,
+	OP_KEY,          /* arg: canonical key name (OK, F1, 5, *, #, L3 ...) */
+	OP_DIAL,         /* arg: number, arg2: outgoing_uri (may be empty) */
+	OP_ANSWER,       /* ANSWER, ASW */
+	OP_OFFHOOK,
+	OP_ONHOOK,
+	OP_CALLEND,
+	OP_ANSWER_ID,    /* ASW:id    num: call id */
+	OP_CANCEL_ID,    /* CANCEL:id */
+	OP_HOLD_ID,      /* HOLD:id */
+	OP_UNHOLD_ID,    /* UNHOLD:id */
+	OP_UNHOLD,
+	OP_ATRANS,       /* arg: target, num: call id or 0 */
+	OP_BTRANS,       /* arg: target, num: call id or 0 */
+	OP_DND_ON,
+	OP_DND_OFF,
+	OP_FWD_ON,       /* num: enum ipc_fwd, arg: target, num2: ring seconds */
+	OP_FWD_OFF,      /* num: enum ipc_fwd */
+	OP_PHONECFG_GET, /* num: IPC_PHONECFG_* bits */
+	OP_REBOOT,
+	OP_AUTOP,
+	OP_RESET,
+	OP_COUNT
+};
+
+enum ipc_fwd { IPC_FWD_ALWAYS = 1, IPC_FWD_BUSY = 2, IPC_FWD_NOANSWER = 3 };
+
+#define IPC_PHONECFG_ACCOUNTS 0x1u
+#define IPC_PHONECFG_DND      0x2u
+#define IPC_PHONECFG_FW       0x4u
+
+enum ipc_outcome {
+	IPC_OUTCOME_OK = 0,
+	IPC_OUTCOME_IGNORED = 1,
+	IPC_OUTCOME_UNSUPPORTED = 2,
+	IPC_OUTCOME_FAILED = 3,
+	IPC_OUTCOME_NOT_RUN = 4,  /* refused before it ran */
+};
+
+/* ---- message bodies (decoded form; strings are NUL-terminated here) ---- */
+
+struct ipc_hello {
+	uint32_t version;
+	uint8_t role;
+};
+
+struct ipc_config_set {
+	char key[96];
+	char value[1024];
+};
+
+struct ipc_start {
+	uint8_t unused;
+};
+
+struct ipc_peer_channel {
+	uint8_t role;            /* role of the process at the other end of the fd */
+};
+
+struct ipc_item {
+	uint8_t op;              /* enum ipc_op */
+	uint32_t num;
+	uint32_t num2;
+	char text[64];           /* the item as written (for answers and audit) */
+	char arg[128];
+	char arg2[128];
+};
+
+struct ipc_action_req {
+	uint8_t transport;       /* enum ipc_transport */
+	uint8_t kind;            /* enum ipc_kind */
+	uint16_t front_status;   /* 0, or the 4xx the front-end's parser gave */
+	char error[128];         /* why, when front_status != 0 */
+	char peer[64];           /* source address, normalised text */
+	uint16_t peer_port;
+	uint8_t auth_scheme;     /* enum ipc_auth_scheme */
+	char user[64];
+	char password[128];
+	char fetch_site[32];     /* Sec-Fetch-Site, empty if absent */
+	char fetch_mode[32];     /* Sec-Fetch-Mode, empty if absent */
+	char request[512];       /* as received, truncated */
+	uint64_t t_recv_ns;      /* CLOCK_MONOTONIC when the front-end received it */
+	uint32_t wait_ms;
+	uint16_t nitems;
+	struct ipc_item items[IPC_ITEMS_MAX];
+};
+
+struct ipc_item_result {
+	uint8_t outcome;         /* enum ipc_outcome */
+	char text[64];
+};
+
+struct ipc_action_res {
+	uint16_t status;         /* HTTP status, or 200/400/403/... for SIP */
+	char reason[32];         /* audit reason word */
+	char message[256];       /* human text for refusals */
+	uint64_t audit_seq;      /* X-Request-Id */
+	uint32_t retry_after;    /* seconds, for 429/503 and lock-out */
+	uint16_t nitems;
+	struct ipc_item_result items[IPC_ITEMS_MAX];
+	char body[4096];         /* text answer of read items (phonecfg) */
+};
+
+/* One struct for every admin request; each type declares which fields it sends. */
+struct ipc_admin_req {
+	char arg[256];           /* pattern, source, user name or key name */
+	char arg2[256];          /* role or password */
+	int64_t since;           /* audit: unix seconds, 0 = unbounded */
+	int64_t until;
+	char source[64];
+	char outcome[32];
+	uint32_t limit;
+};
+
+struct ipc_admin_row {
+	char json[4096];
+};
+
+struct ipc_admin_res {
+	uint8_t ok;              /* 1 = done, 0 = refused or failed */
+	char message[512];
+};
+
+union ipc_payload {
+	struct ipc_hello hello;
+	struct ipc_config_set config_set;
+	struct ipc_start start;
+	struct ipc_peer_channel peer_channel;
+	struct ipc_action_req action_req;
+	struct ipc_action_res action_res;
+	struct ipc_admin_req admin_req;
+	struct ipc_admin_row admin_row;
+	struct ipc_admin_res admin_res;
+};
+
+/* ---- the table ---- */
+
+enum ipc_field_kind { IPC_F_U8, IPC_F_U16, IPC_F_U32, IPC_F_U64, IPC_F_I64, IPC_F_STR, IPC_F_ARRAY };
+
+struct ipc_field {
+	const char *name;
+	enum ipc_field_kind kind;
+	size_t offset;           /* in the decoded struct */
+	size_t size;             /* STR: char array size (max length + 1); ARRAY: element size */
+	size_t max;              /* ARRAY: max elements */
+	size_t count_offset;     /* ARRAY: offset of its uint16_t count */
+	const struct ipc_field *sub;  /* ARRAY: element fields */
+	size_t nsub;
+};
+
+struct ipc_msg_def {
+	enum ipc_type type;
+	const char *name;
+	uint32_t senders;        /* IPC_ROLE_BIT mask of who may send it */
+	bool fd;                 /* carries exactly one fd */
+	size_t struct_size;
+	const struct ipc_field *fields;
+	size_t nfields;
+	size_t min_len, max_len; /* payload bytes, computed from the fields */
+};
+
+/* The definition of a type, or NULL for an unknown number. */
+const struct ipc_msg_def *ipc_msg_def(unsigned type);
+const char *ipc_role_name(enum ipc_role role);
+const char *ipc_op_name(enum ipc_op op);
+
+/* ---- bounded cursor ---- */
+
+struct ipc_buf {
+	uint8_t *p;
+	size_t cap;
+	size_t off;
+	int err;                 /* sticky: first error (-EMSGSIZE, -EBADMSG) */
+};
+
+void ipc_buf_init(struct ipc_buf *b, void *mem, size_t cap);
+void ipc_buf_put_u8(struct ipc_buf *b, uint8_t v);
+void ipc_buf_put_u16(struct ipc_buf *b, uint16_t v);
+void ipc_buf_put_u32(struct ipc_buf *b, uint32_t v);
+void ipc_buf_put_u64(struct ipc_buf *b, uint64_t v);
+void ipc_buf_put_str(struct ipc_buf *b, const char *s, size_t max);
+int ipc_buf_get_u8(struct ipc_buf *b, uint8_t *v);
+int ipc_buf_get_u16(struct ipc_buf *b, uint16_t *v);
+int ipc_buf_get_u32(struct ipc_buf *b, uint32_t *v);
+int ipc_buf_get_u64(struct ipc_buf *b, uint64_t *v);
+/* Copies at most size-1 bytes and a NUL; longer or NUL-containing: -EBADMSG. */
+int ipc_buf_get_str(struct ipc_buf *b, char *out, size_t size);
+/* 0 if every byte was consumed and no error occurred, else -EBADMSG. */
+int ipc_buf_end(struct ipc_buf *b);
+
+/* ---- codec ---- */
+
+/* Encodes header and payload into out[cap]; *len gets the datagram size. */
+int ipc_encode(unsigned type, uint32_t id, const void *msg, void *out, size_t cap, size_t *len);
+/* Decodes one datagram: checks the type, the length bounds, every field and
+ * trailing bytes.  msg must point to a union ipc_payload; it is zeroed first. */
+int ipc_decode(const void *data, size_t len, unsigned *type, uint32_t *id, union ipc_payload *msg);
+
+/* ---- channel ---- */
+
+struct ipc_out;
+
+struct ipc_chan {
+	int fd;
+	enum ipc_role self;
+	enum ipc_role peer;
+	struct ipc_out *head, *tail;  /* queued datagrams, oldest first */
+	size_t queued;
+};
+
+/* Takes ownership of fd (made non-blocking and close-on-exec). */
+int ipc_chan_init(struct ipc_chan *c, int fd, enum ipc_role self, enum ipc_role peer);
+/* Closes the fd and drops queued messages. */
+void ipc_chan_close(struct ipc_chan *c);
+/* Encodes and sends, or queues if the socket is full; fd_pass is -1 or an fd
+ * to pass (not closed).  -ENOBUFS if the queue is full, -EPIPE if the peer is gone. */
+int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass);
+/* Writes queued messages; 0 when the queue is empty, -EAGAIN if some remain. */
+int ipc_chan_flush(struct ipc_chan *c);
+bool ipc_chan_want_write(const struct ipc_chan *c);
+/*
+ * Receives one message.  0: *type, *id, *msg and *fd_out (-1 or a received
+ * close-on-exec fd, owned by the caller) are set.  -EAGAIN: nothing to read.
+ * -EPIPE: the peer closed.  -EPROTO: a malformed message, a type this peer
+ * may not send, an fd where none belongs (or missing), a truncated datagram
+ * or control message; the caller should close the channel.
+ */
+int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out);
+
+/* SO_PEERCRED of a connected Unix socket. */
+int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+/* 0 if the peer's uid is expected_uid (or root), else -EPERM. */
+int ipc_peer_check(int fd, uid_t expected_uid);
+
+/* Sends HELLO and checks the peer's HELLO (blocking, with a timeout in ms). */
+int ipc_chan_handshake(struct ipc_chan *c, int timeout_ms);
+
+#endif

@@ -1,0 +1,198 @@
+/* The one table of IPC message types. */
+#include "ipc.h"
+
+#include <stddef.h>
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define F_INT(s, f, k) { #f, k, offsetof(struct s, f), sizeof(((struct s *)0)->f), 0, 0, NULL, 0 }
+#define F_U8(s, f)  F_INT(s, f, IPC_F_U8)
+#define F_U16(s, f) F_INT(s, f, IPC_F_U16)
+#define F_U32(s, f) F_INT(s, f, IPC_F_U32)
+#define F_U64(s, f) F_INT(s, f, IPC_F_U64)
+#define F_I64(s, f) F_INT(s, f, IPC_F_I64)
+#define F_STR(s, f) { #f, IPC_F_STR, offsetof(struct s, f), sizeof(((struct s *)0)->f), 0, 0, NULL, 0 }
+#define F_ARRAY(s, f, cnt, sub) { #f, IPC_F_ARRAY, offsetof(struct s, f), sizeof(((struct s *)0)->f[0]), \
+		NELEM(((struct s *)0)->f), offsetof(struct s, cnt), sub, NELEM(sub) }
+
+#define SUP   IPC_ROLE_BIT(IPC_ROLE_SUPERVISOR)
+#define EXEC  IPC_ROLE_BIT(IPC_ROLE_EXEC)
+#define HTTP  IPC_ROLE_BIT(IPC_ROLE_HTTP)
+#define SIP   IPC_ROLE_BIT(IPC_ROLE_SIP)
+#define ADMIN IPC_ROLE_BIT(IPC_ROLE_ADMIN)
+#define ANY   (SUP | EXEC | HTTP | SIP | ADMIN)
+
+static const struct ipc_field hello_fields[] = {
+	F_U32(ipc_hello, version),
+	F_U8(ipc_hello, role),
+};
+
+static const struct ipc_field config_set_fields[] = {
+	F_STR(ipc_config_set, key),
+	F_STR(ipc_config_set, value),
+};
+
+static const struct ipc_field peer_channel_fields[] = {
+	F_U8(ipc_peer_channel, role),
+};
+
+static const struct ipc_field item_fields[] = {
+	F_U8(ipc_item, op),
+	F_U32(ipc_item, num),
+	F_U32(ipc_item, num2),
+	F_STR(ipc_item, text),
+	F_STR(ipc_item, arg),
+	F_STR(ipc_item, arg2),
+};
+
+static const struct ipc_field action_req_fields[] = {
+	F_U8(ipc_action_req, transport),
+	F_U8(ipc_action_req, kind),
+	F_U16(ipc_action_req, front_status),
+	F_STR(ipc_action_req, error),
+	F_STR(ipc_action_req, peer),
+	F_U16(ipc_action_req, peer_port),
+	F_U8(ipc_action_req, auth_scheme),
+	F_STR(ipc_action_req, user),
+	F_STR(ipc_action_req, password),
+	F_STR(ipc_action_req, fetch_site),
+	F_STR(ipc_action_req, fetch_mode),
+	F_STR(ipc_action_req, request),
+	F_U64(ipc_action_req, t_recv_ns),
+	F_U32(ipc_action_req, wait_ms),
+	F_ARRAY(ipc_action_req, items, nitems, item_fields),
+};
+
+static const struct ipc_field item_result_fields[] = {
+	F_U8(ipc_item_result, outcome),
+	F_STR(ipc_item_result, text),
+};
+
+static const struct ipc_field action_res_fields[] = {
+	F_U16(ipc_action_res, status),
+	F_STR(ipc_action_res, reason),
+	F_STR(ipc_action_res, message),
+	F_U64(ipc_action_res, audit_seq),
+	F_U32(ipc_action_res, retry_after),
+	F_ARRAY(ipc_action_res, items, nitems, item_result_fields),
+	F_STR(ipc_action_res, body),
+};
+
+static const struct ipc_field admin_none_fields[] = {
+	{ "none", IPC_F_U8, 0, 0, 0, 0, NULL, 0 },  /* placeholder, never used: nfields = 0 */
+};
+
+static const struct ipc_field admin_arg_fields[] = {
+	F_STR(ipc_admin_req, arg),
+};
+
+static const struct ipc_field admin_arg2_fields[] = {
+	F_STR(ipc_admin_req, arg),
+	F_STR(ipc_admin_req, arg2),
+};
+
+static const struct ipc_field admin_audit_fields[] = {
+	F_I64(ipc_admin_req, since),
+	F_I64(ipc_admin_req, until),
+	F_STR(ipc_admin_req, source),
+	F_STR(ipc_admin_req, outcome),
+	F_U32(ipc_admin_req, limit),
+};
+
+static const struct ipc_field admin_row_fields[] = {
+	F_STR(ipc_admin_row, json),
+};
+
+static const struct ipc_field admin_res_fields[] = {
+	F_U8(ipc_admin_res, ok),
+	F_STR(ipc_admin_res, message),
+};
+
+#define DEF(t, who, fd, s, f) [t] = { t, #t, who, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
+#define DEF0(t, who, s) [t] = { t, #t, who, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
+
+static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
+	DEF(IPC_HELLO, ANY, false, ipc_hello, hello_fields),
+	DEF(IPC_CONFIG_SET, SUP, false, ipc_config_set, config_set_fields),
+	DEF0(IPC_START, SUP, ipc_start),
+	DEF(IPC_PEER_CHANNEL, SUP, true, ipc_peer_channel, peer_channel_fields),
+	DEF(IPC_ACTION_REQ, HTTP | SIP, false, ipc_action_req, action_req_fields),
+	DEF(IPC_ACTION_RES, EXEC, false, ipc_action_res, action_res_fields),
+	DEF0(IPC_ADMIN_STATUS, ADMIN, ipc_admin_req),
+	DEF0(IPC_ADMIN_TRUST_LIST, ADMIN, ipc_admin_req),
+	DEF(IPC_ADMIN_TRUST_ADD, ADMIN, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_TRUST_REMOVE, ADMIN, false, ipc_admin_req, admin_arg_fields),
+	DEF0(IPC_ADMIN_CONSENT_LIST, ADMIN, ipc_admin_req),
+	DEF(IPC_ADMIN_CONSENT_REVOKE, ADMIN, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_AUDIT, ADMIN, false, ipc_admin_req, admin_audit_fields),
+	DEF(IPC_ADMIN_USER_ADD, ADMIN, false, ipc_admin_req, admin_arg2_fields),
+	DEF(IPC_ADMIN_USER_PASSWD, ADMIN, false, ipc_admin_req, admin_arg2_fields),
+	DEF(IPC_ADMIN_SIM_PRESS, ADMIN, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_ROW, EXEC, false, ipc_admin_row, admin_row_fields),
+	DEF(IPC_ADMIN_RES, EXEC, false, ipc_admin_res, admin_res_fields),
+};
+
+static size_t field_len(const struct ipc_field *f, size_t n, int want_max)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (f[i].kind) {
+		case IPC_F_U8: len += 1; break;
+		case IPC_F_U16: len += 2; break;
+		case IPC_F_U32: len += 4; break;
+		case IPC_F_U64:
+		case IPC_F_I64: len += 8; break;
+		case IPC_F_STR: len += 2 + (want_max ? f[i].size - 1 : 0); break;
+		case IPC_F_ARRAY:
+			len += 2 + (want_max ? f[i].max * field_len(f[i].sub, f[i].nsub, 1) : 0);
+			break;
+		}
+	}
+	return len;
+}
+
+const struct ipc_msg_def *ipc_msg_def(unsigned type)
+{
+	struct ipc_msg_def *d;
+
+	if (type == 0 || type >= IPC_TYPE_COUNT)
+		return NULL;
+	d = &defs[type];
+	if (d->max_len == 0 && d->nfields > 0) {
+		/* Bounds derive from the fields; computed once, idempotently. */
+		d->min_len = field_len(d->fields, d->nfields, 0);
+		d->max_len = field_len(d->fields, d->nfields, 1);
+	}
+	return d;
+}
+
+const char *ipc_role_name(enum ipc_role role)
+{
+	switch (role) {
+	case IPC_ROLE_SUPERVISOR: return "supervisor";
+	case IPC_ROLE_EXEC: return "exec";
+	case IPC_ROLE_HTTP: return "http";
+	case IPC_ROLE_SIP: return "sip";
+	case IPC_ROLE_ADMIN: return "admin";
+	default: return "none";
+	}
+}
+
+const char *ipc_op_name(enum ipc_op op)
+{
+	static const char *const names[OP_COUNT] = {
+		[OP_NONE] = "none", [OP_KEY] = "key", [OP_DIAL] = "dial",
+		[OP_ANSWER] = "answer", [OP_OFFHOOK] = "offhook", [OP_ONHOOK] = "onhook",
+		[OP_CALLEND] = "callend", [OP_ANSWER_ID] = "answer-id",
+		[OP_CANCEL_ID] = "cancel-id", [OP_HOLD_ID] = "hold-id",
+		[OP_UNHOLD_ID] = "unhold-id", [OP_UNHOLD] = "unhold",
+		[OP_ATRANS] = "atrans", [OP_BTRANS] = "btrans", [OP_DND_ON] = "dnd-on",
+		[OP_DND_OFF] = "dnd-off", [OP_FWD_ON] = "fwd-on", [OP_FWD_OFF] = "fwd-off",
+		[OP_PHONECFG_GET] = "phonecfg-get", [OP_REBOOT] = "reboot",
+		[OP_AUTOP] = "autop", [OP_RESET] = "reset",
+	};
+
+	if ((unsigned)op >= OP_COUNT)
+		return "invalid";
+	return names[op];
+}

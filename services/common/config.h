@@ -1,0 +1,95 @@
+/*
+ * The configuration: Yealink .cfg style "key = value" lines.
+ *
+ * One table (config.c) names every key aurid knows, its type, default and
+ * which child processes receive it.  The supervisor parses the file; each
+ * child receives its slice as IPC_CONFIG_SET messages and applies them with
+ * the same config_set(), so a value is validated by one piece of code.
+ * Keys aurid does not know are ignored: provisioning files carry hundreds of
+ * keys for other features of the phone.
+ */
+#ifndef AURID_CONFIG_H
+#define AURID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum config_hal { CONFIG_HAL_LINUX = 0, CONFIG_HAL_SIM = 1 };
+
+enum config_cap {
+	CAP_KEYS, CAP_DIAL, CAP_CALL, CAP_READ, CAP_SCREENSHOT, CAP_SYSTEM, CAP_RESET, CAP_COUNT
+};
+
+struct aurid_config {
+	char state_dir[256];
+	char run_dir[256];
+	int hal;                        /* enum config_hal */
+	unsigned fb_width, fb_height;
+	char http_listen[512];
+	char https_listen[512];
+	char https_cert[256];
+	char https_key[256];
+	char sip_listen[512];
+	char telephony[128];
+	bool action_uri_auth;
+	unsigned consent_timeout;       /* seconds */
+	unsigned consent_max_age;       /* seconds, 0 = never expires */
+	bool allow[CAP_COUNT];
+	char admin_password[128];
+	bool action_uri_enable;
+	char limit_ip[1024];
+	bool show_action_uri_option;
+	bool sip_trust_ctrl;
+	char sip_server_address[256];
+	unsigned sip_server_port;
+	char keymap[256];               /* empty: the built-in default keymap */
+	unsigned pace_ms;
+	unsigned audit_max_rows;
+	unsigned rate_per_sec;          /* 0: no rate limit */
+	unsigned rate_burst;
+	unsigned http_max_connections;
+	unsigned http_max_per_source;
+	unsigned http_header_timeout_ms;
+	unsigned http_idle_timeout_ms;
+	unsigned lockout_failures;      /* failed logins before a lock-out */
+	unsigned lockout_seconds;       /* first lock-out; doubles, up to lockout_max */
+	unsigned lockout_max;
+	char user_exec[32];
+	char user_http[32];
+	char user_sip[32];
+	char uinput_device[256];
+	char keypad_device[256];
+	char model[64];
+	char firmware_version[64];
+	char log_level[16];
+};
+
+/* Fills every field with its default. */
+void config_defaults(struct aurid_config *cfg);
+
+/*
+ * Sets one key.  0: applied.  1: not a key aurid knows (ignored).
+ * -EINVAL: a bad value; err gets a message naming the key.
+ */
+int config_set(struct aurid_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/*
+ * Parses a whole file onto cfg (defaults first).  0 or -errno; on a bad line
+ * err says "FILE:LINE: ..." .
+ */
+int config_load(struct aurid_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Same, from text (for tests and for the supervisor's reload). */
+int config_parse(struct aurid_config *cfg, const char *text, const char *name, char *err, size_t errlen);
+
+/*
+ * Calls fn for every key whose slice includes role (an IPC role number) with
+ * its current value as text, so the supervisor can send a child its slice.
+ */
+int config_foreach(const struct aurid_config *cfg, int role,
+		   int (*fn)(void *arg, const char *key, const char *value), void *arg);
+
+/* Splits "host:port" or "[v6]:port"; 0 or -EINVAL. */
+int config_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Web/Action URI users: name, role (admin|user) and a slow password hash
+ * (scrypt from BoringSSL, N=2^14 r=8 p=1, 16-byte random salt).  A verified
+ * (user, password) pair is remembered in memory for a few minutes as an HMAC
+ * under a per-process random key, so scripted clients that send Basic
+ * credentials with every request do not pay the slow hash each time; a
+ * password change empties that memory.
+ */
+#ifndef AURID_USERS_H
+#define AURID_USERS_H
+
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct users;
+
+int users_init(struct store *st, struct users **out);
+void users_free(struct users *u);
+
+/*
+ * First start: when no user exists, creates "admin" with admin_password if
+ * set, else with a random password written once to
+ * <state_dir>/initial-admin-password (mode 0600, O_EXCL); logs where it is.
+ * When admin_password is set and admin exists, the admin password follows it.
+ */
+int users_bootstrap(struct users *u, const char *state_dir, const char *admin_password);
+
+/* 0: valid.  -EACCES: unknown user or wrong password (same answer, and the
+ * same slow work for an unknown user).  role_out may be NULL. */
+int users_verify(struct users *u, const char *name, const char *password, char *role_out, size_t rolelen);
+
+/* Names: 1-32 of [A-Za-z0-9._-]; roles "admin" or "user"; passwords 8-128
+ * bytes.  add: -EEXIST.  passwd: -ENOENT.  -EINVAL with err for bad input. */
+int users_add(struct users *u, const char *name, const char *role, const char *password, char *err, size_t errlen);
+int users_passwd(struct users *u, const char *name, const char *password, char *err, size_t errlen);
+int users_count(struct users *u, int *n);
+
+#endif

@@ -1,0 +1,6 @@
+/* placeholder */
+int aurid_placeholder_http(void);
+int aurid_placeholder_http(void)
+{
+	return 0;
+}
