@@ -196,6 +196,7 @@ struct ipc_admin_req {
 	char source[64];
 	char outcome[32];
 	uint32_t limit;
+	char role[16];           /* user add: "admin" or "user" */
 };
 
 struct ipc_admin_row {

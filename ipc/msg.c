@@ -90,6 +90,12 @@ static const struct ipc_field admin_arg2_fields[] = {
 	F_STR(ipc_admin_req, arg2),
 };
 
+static const struct ipc_field admin_user_add_fields[] = {
+	F_STR(ipc_admin_req, arg),
+	F_STR(ipc_admin_req, arg2),
+	F_STR(ipc_admin_req, role),
+};
+
 static const struct ipc_field admin_audit_fields[] = {
 	F_I64(ipc_admin_req, since),
 	F_I64(ipc_admin_req, until),
@@ -124,7 +130,7 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF0(IPC_ADMIN_CONSENT_LIST, ADMIN, ipc_admin_req),
 	DEF(IPC_ADMIN_CONSENT_REVOKE, ADMIN, false, ipc_admin_req, admin_arg_fields),
 	DEF(IPC_ADMIN_AUDIT, ADMIN, false, ipc_admin_req, admin_audit_fields),
-	DEF(IPC_ADMIN_USER_ADD, ADMIN, false, ipc_admin_req, admin_arg2_fields),
+	DEF(IPC_ADMIN_USER_ADD, ADMIN, false, ipc_admin_req, admin_user_add_fields),
 	DEF(IPC_ADMIN_USER_PASSWD, ADMIN, false, ipc_admin_req, admin_arg2_fields),
 	DEF(IPC_ADMIN_SIM_PRESS, ADMIN, false, ipc_admin_req, admin_arg_fields),
 	DEF(IPC_ADMIN_ROW, EXEC, false, ipc_admin_row, admin_row_fields),

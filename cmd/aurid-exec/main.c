@@ -1,5 +1,76 @@
-/* placeholder until the binary is written */
-int main(void)
+/*
+ * aurid-exec: the executor.  Started by the supervisor (never by hand) with
+ * the supervisor's channel on fd 3, already running as its own user.
+ */
+#include "../../services/common/child.h"
+#include "../../services/common/log.h"
+#include "../../services/exec/executor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(void)
 {
-	return 1;
+	fprintf(stderr, "usage: aurid-exec [--admin-fd N] [--uinput-fd N]\n"
+			"aurid-exec is started by aurid; it is not meant to be run by hand.\n");
+}
+
+static int parse_args(int argc, char **argv, struct exec_args *a)
+{
+	a->admin_fd = -1;
+	a->uinput_fd = -1;
+	for (int i = 1; i < argc; i++) {
+		int *slot = NULL;
+
+		if (strcmp(argv[i], "--admin-fd") == 0)
+			slot = &a->admin_fd;
+		else if (strcmp(argv[i], "--uinput-fd") == 0)
+			slot = &a->uinput_fd;
+		if (!slot || i + 1 >= argc || child_arg_fd(argv[++i], slot) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	uv_stop(s->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct child_start start;
+	static struct executor ex;
+	struct exec_args args;
+	struct ipc_chan sup;
+	uv_loop_t *loop = uv_default_loop();
+	uv_signal_t sigterm;
+	int r;
+
+	log_init("aurid-exec");
+	if (parse_args(argc, argv, &args) != 0) {
+		usage();
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (child_start(IPC_ROLE_EXEC, &sup, &start, 10000) != 0)
+		return 1;
+	log_set_level(start.cfg.log_level);
+	if (executor_init(&ex, loop, &start.cfg, &args) != 0)
+		return 1;
+	if (executor_attach_supervisor(&ex, &sup) != 0)
+		return 1;
+	for (size_t i = 0; i < start.npeers; i++)
+		executor_attach_front(&ex, start.peer_role[i], start.peer_fd[i]);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	r = uv_run(loop, UV_RUN_DEFAULT);
+	log_info("stopping");
+	executor_close(&ex);
+	(void)r;
+	return 0;
 }

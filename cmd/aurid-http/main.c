@@ -1,5 +1,77 @@
-/* placeholder until the binary is written */
-int main(void)
+/*
+ * aurid-http: the unprivileged HTTP front-end.  Started by the supervisor
+ * with its channel on fd 3 and the listening sockets as --listen-fd N.
+ */
+#include "../../services/common/child.h"
+#include "../../services/common/log.h"
+#include "../../services/http/frontend.h"
+#include "../../services/http/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LISTEN_MAX 16
+
+static void usage(void)
 {
-	return 1;
+	fprintf(stderr, "usage: aurid-http --listen-fd N [--listen-fd N ...]\n"
+			"aurid-http is started by aurid; it is not meant to be run by hand.\n");
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	uv_stop(s->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct child_start start;
+	static struct frontend fe;
+	int fds[LISTEN_MAX];
+	size_t nfds = 0;
+	struct ipc_chan sup;
+	struct http_server *srv;
+	struct http_limits lim;
+	uv_loop_t *loop = uv_default_loop();
+	uv_signal_t sigterm;
+
+	log_init("aurid-http");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen-fd") != 0 || i + 1 >= argc || nfds >= LISTEN_MAX ||
+		    child_arg_fd(argv[++i], &fds[nfds]) != 0) {
+			usage();
+			return 2;
+		}
+		nfds++;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (child_start(IPC_ROLE_HTTP, &sup, &start, 10000) != 0)
+		return 1;
+	log_set_level(start.cfg.log_level);
+	frontend_init(&fe, loop, &start.cfg);
+	if (frontend_attach_supervisor(&fe, &sup) != 0)
+		return 1;
+	for (size_t i = 0; i < start.npeers; i++)
+		if (start.peer_role[i] == IPC_ROLE_EXEC)
+			frontend_attach_exec(&fe, start.peer_fd[i]);
+	lim = (struct http_limits){
+		.max_connections = start.cfg.http_max_connections,
+		.max_per_source = start.cfg.http_max_per_source,
+		.header_timeout_ms = start.cfg.http_header_timeout_ms,
+		.idle_timeout_ms = start.cfg.http_idle_timeout_ms,
+	};
+	if (http_server_start(loop, fds, nfds, &lim, routes_handle, &fe, &srv) != 0) {
+		log_err("cannot start the HTTP server");
+		return 1;
+	}
+	log_info("serving HTTP on %zu socket(s)", nfds);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	uv_run(loop, UV_RUN_DEFAULT);
+	log_info("stopping");
+	http_server_stop(srv);
+	return 0;
 }

@@ -1,6 +1,0 @@
-/* placeholder */
-int aurid_placeholder_hal(void);
-int aurid_placeholder_hal(void)
-{
-	return 0;
-}

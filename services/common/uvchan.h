@@ -1,0 +1,44 @@
+/*
+ * An IPC channel inside a libuv loop: a uv_poll_t on the channel's socket,
+ * reading messages as they come and writing the queue when the socket has
+ * room.  The IPC library itself knows no loop; this is the glue for the two
+ * processes that run libuv (aurid-exec and aurid-http).
+ */
+#ifndef AURID_UVCHAN_H
+#define AURID_UVCHAN_H
+
+#include "../../ipc/ipc.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+struct uvchan;
+
+/* fd: -1 or a received fd that now belongs to the callee. */
+typedef void (*uvchan_msg_fn)(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd);
+/* Called once, after the channel is closed (EOF, error or uvchan_close);
+ * the struct may be freed from here. */
+typedef void (*uvchan_close_fn)(struct uvchan *u, int reason);
+
+struct uvchan {
+	struct ipc_chan chan;
+	uv_poll_t poll;
+	uvchan_msg_fn on_msg;
+	uvchan_close_fn on_close;
+	void *data;
+	union ipc_payload *msg;      /* receive buffer, one per channel */
+	int events;
+	int close_reason;
+	bool open;
+};
+
+/* Takes ownership of fd. */
+int uvchan_open(uv_loop_t *loop, struct uvchan *u, int fd, enum ipc_role self, enum ipc_role peer,
+		uvchan_msg_fn on_msg, uvchan_close_fn on_close, void *data);
+/* Sends (or queues) a message; on a dead or overfull channel returns the
+ * error and the channel is being closed. */
+int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, int fd_pass);
+/* Closes; on_close follows from the loop.  Idempotent. */
+void uvchan_close(struct uvchan *u, int reason);
+
+#endif

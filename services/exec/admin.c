@@ -1,0 +1,272 @@
+/*
+ * The admin socket (<run_dir>/admin.sock, mode 0660, group aurid) and its
+ * verbs for aurictl.  Who may connect is decided by the kernel twice: the
+ * socket's file mode, then SO_PEERCRED here (root, our own uid, or a member
+ * of our group).  Every verb is audited with transport "admin".
+ */
+#include "executor.h"
+
+#include "../common/log.h"
+#include "audit.h"
+#include "store.h"
+#include "trust.h"
+#include "users.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Rows per answer: the channel queue bounds what one answer may hold. */
+#define ADMIN_ROWS_MAX 1000
+
+struct admin_answer {
+	struct admin_client *c;
+	uint32_t id;
+	unsigned rows;
+};
+
+static int send_row(void *arg, const char *json)
+{
+	struct admin_answer *a = arg;
+	struct ipc_admin_row row;
+
+	if (a->rows >= ADMIN_ROWS_MAX)
+		return 0;
+	if (snprintf(row.json, sizeof(row.json), "%s", json) >= (int)sizeof(row.json))
+		return 0;   /* cannot happen for our rows: each field is bounded */
+	if (uvchan_send(&a->c->ch, IPC_ADMIN_ROW, a->id, &row, -1) != 0)
+		return -EPIPE;
+	a->rows++;
+	return 0;
+}
+
+static int send_json_row(struct admin_answer *a, json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT);
+	int r = s ? send_row(a, s) : -ENOMEM;
+
+	free(s);
+	json_decref(obj);
+	return r;
+}
+
+static void admin_audit(struct executor *ex, struct admin_client *c, const char *request, int status,
+			const char *reason)
+{
+	struct ipc_action_req *req = calloc(1, sizeof(*req));
+	struct ipc_action_res *res = calloc(1, sizeof(*res));
+
+	if (req && res) {
+		req->transport = IPC_TRANSPORT_ADMIN;
+		snprintf(req->peer, sizeof(req->peer), "local:uid=%u", (unsigned)c->uid);
+		snprintf(req->request, sizeof(req->request), "%s", request);
+		res->status = (uint16_t)status;
+		snprintf(res->reason, sizeof(res->reason), "%s", reason);
+		executor_finish(ex, NULL, 0, 0, req, NULL, res);
+		executor_commit(ex);
+	}
+	free(req);
+	free(res);
+}
+
+static void answer(struct admin_client *c, uint32_t id, bool ok, const char *message)
+{
+	struct ipc_admin_res res = { .ok = ok ? 1 : 0 };
+
+	snprintf(res.message, sizeof(res.message), "%s", message);
+	uvchan_send(&c->ch, IPC_ADMIN_RES, id, &res, -1);
+}
+
+static int trust_row(void *arg, const char *pattern, const char *origin, int64_t created)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I}", "pattern", pattern, "origin", origin, "created", (json_int_t)created);
+
+	return o ? send_json_row(arg, o) : -ENOMEM;
+}
+
+static void verb_status(struct executor *ex, struct admin_answer *a)
+{
+	int users = 0;
+	json_t *o;
+
+	users_count(ex->users, &users);
+	o = json_pack("{s:s, s:I, s:s, s:b, s:s, s:b, s:b, s:i, s:I, s:I, s:s}",
+		      "version", AURID_VERSION,
+		      "uptime_s", (json_int_t)(time(NULL) - ex->started),
+		      "hal", ex->cfg.hal == CONFIG_HAL_SIM ? "sim" : "linux",
+		      "action_uri_enabled", ex->cfg.action_uri_enable,
+		      "allow_list", ex->cfg.limit_ip,
+		      "http_connected", ex->fronts[0].ch != NULL,
+		      "sip_connected", ex->fronts[1].ch != NULL,
+		      "users", users,
+		      "requests", (json_int_t)ex->requests,
+		      "refused", (json_int_t)ex->refused,
+		      "telephony", ex->cfg.telephony);
+	if (o)
+		send_json_row(a, o);
+}
+
+static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned type, uint32_t id,
+			   struct ipc_admin_req *q)
+{
+	struct admin_answer a = { .c = c, .id = id };
+	struct audit_filter f;
+	char err[512] = "", what[600];
+	int r;
+
+	switch (type) {
+	case IPC_ADMIN_STATUS:
+		verb_status(ex, &a);
+		answer(c, id, true, "");
+		return;
+	case IPC_ADMIN_TRUST_LIST:
+		r = trust_list(ex->trust, trust_row, &a);
+		answer(c, id, r == 0, r ? "cannot read the allow list" : "");
+		return;
+	case IPC_ADMIN_AUDIT:
+		f = (struct audit_filter){
+			.since = q->since, .until = q->until, .source = q->source, .outcome = q->outcome,
+			.limit = q->limit > ADMIN_ROWS_MAX ? ADMIN_ROWS_MAX : q->limit,
+		};
+		executor_commit(ex);
+		r = audit_query(ex->audit, &f, send_row, &a);
+		answer(c, id, r == 0, r ? "cannot read the audit log" : "");
+		return;
+	case IPC_ADMIN_TRUST_ADD:
+	case IPC_ADMIN_TRUST_REMOVE:
+		executor_commit(ex);
+		if (type == IPC_ADMIN_TRUST_ADD)
+			r = trust_add(ex->trust, q->arg, err, sizeof(err));
+		else
+			r = trust_remove(ex->trust, q->arg, err, sizeof(err));
+		snprintf(what, sizeof(what), "trust %s %s", type == IPC_ADMIN_TRUST_ADD ? "add" : "remove", q->arg);
+		admin_audit(ex, c, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request");
+		answer(c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		return;
+	case IPC_ADMIN_USER_ADD:
+	case IPC_ADMIN_USER_PASSWD:
+		executor_commit(ex);
+		if (type == IPC_ADMIN_USER_ADD)
+			r = users_add(ex->users, q->arg, q->role[0] ? q->role : "admin", q->arg2, err, sizeof(err));
+		else
+			r = users_passwd(ex->users, q->arg, q->arg2, err, sizeof(err));
+		/* Never the password: only what was done to whom. */
+		snprintf(what, sizeof(what), "user %s %s", type == IPC_ADMIN_USER_ADD ? "add" : "passwd", q->arg);
+		admin_audit(ex, c, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request");
+		if (r == -EEXIST && !err[0])
+			snprintf(err, sizeof(err), "user '%s' exists", q->arg);
+		if (r == -ENOENT && !err[0])
+			snprintf(err, sizeof(err), "no user '%s'", q->arg);
+		answer(c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		return;
+	case IPC_ADMIN_CONSENT_LIST:
+	case IPC_ADMIN_CONSENT_REVOKE:
+	case IPC_ADMIN_SIM_PRESS:
+		answer(c, id, false, "the consent prompt and the physical keypad are not available in this build");
+		return;
+	default:
+		answer(c, id, false, "unknown verb");
+		return;
+	}
+}
+
+static void admin_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd)
+{
+	struct admin_client *c = u->data;
+
+	if (fd >= 0)
+		close(fd);
+	if (type == IPC_HELLO) {
+		struct ipc_hello h = { .version = IPC_VERSION, .role = IPC_ROLE_EXEC };
+
+		if (c->hello || msg->hello.version != IPC_VERSION) {
+			uvchan_close(u, -EPROTO);
+			return;
+		}
+		c->hello = true;
+		uvchan_send(u, IPC_HELLO, 0, &h, -1);
+		return;
+	}
+	if (!c->hello) {
+		uvchan_close(u, -EPROTO);
+		return;
+	}
+	admin_dispatch(c->ex, c, type, id, &msg->admin_req);
+}
+
+static void admin_on_close(struct uvchan *u, int reason)
+{
+	struct admin_client *c = u->data;
+
+	(void)reason;
+	c->in_use = false;
+}
+
+static void admin_accept_cb(uv_poll_t *p, int status, int events)
+{
+	struct executor *ex = p->data;
+	struct admin_client *c = NULL;
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	(void)events;
+	if (status < 0)
+		return;
+	fd = accept4(ex->admin_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Identity comes from the kernel, never from a message. */
+	if (ipc_peer_cred(fd, NULL, &uid, &gid) != 0 ||
+	    (uid != 0 && uid != geteuid() && gid != getegid())) {
+		log_warn("admin connection from uid %u refused", (unsigned)uid);
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < EXEC_ADMIN_CLIENTS_MAX; i++) {
+		if (!ex->admins[i].in_use) {
+			c = &ex->admins[i];
+			break;
+		}
+	}
+	if (!c) {
+		log_warn("too many admin connections: refusing one");
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->ex = ex;
+	c->uid = uid;
+	if (uvchan_open(ex->loop, &c->ch, fd, IPC_ROLE_EXEC, IPC_ROLE_ADMIN, admin_on_msg, admin_on_close, c) == 0)
+		c->in_use = true;
+}
+
+int admin_start(struct executor *ex, int listen_fd)
+{
+	int r;
+
+	ex->admin_fd = listen_fd;
+	r = uv_poll_init(ex->loop, &ex->admin_poll, listen_fd);
+	if (r)
+		return r;
+	ex->admin_poll.data = ex;
+	return uv_poll_start(&ex->admin_poll, UV_READABLE, admin_accept_cb);
+}
+
+void admin_stop(struct executor *ex)
+{
+	for (size_t i = 0; i < EXEC_ADMIN_CLIENTS_MAX; i++)
+		if (ex->admins[i].in_use)
+			uvchan_close(&ex->admins[i].ch, 0);
+	if (ex->admin_fd >= 0) {
+		uv_poll_stop(&ex->admin_poll);
+		uv_close((uv_handle_t *)&ex->admin_poll, NULL);
+		close(ex->admin_fd);
+		ex->admin_fd = -1;
+	}
+}

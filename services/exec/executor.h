@@ -1,0 +1,131 @@
+/*
+ * aurid-exec: the process that decides and acts.  It owns the database, the
+ * keypad and (later) the screen and the telephony link; front-ends and
+ * aurictl only ask.
+ *
+ * One libuv loop.  A request is decided by the policy (policy.c), its items
+ * run in order through the HAL on one queue (jobs.c), and its audit row is
+ * appended to the transaction of the current loop turn.  At the end of the
+ * turn (a uv_check handle) the transaction is committed and only then are
+ * the answers of that turn sent: nothing is reported done before its audit
+ * row is durable, and many requests share one fsync.
+ */
+#ifndef AURID_EXECUTOR_H
+#define AURID_EXECUTOR_H
+
+#include "../../hal/keymap.h"
+#include "../../ipc/ipc.h"
+#include "../common/config.h"
+#include "../common/uvchan.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define EXEC_ADMIN_CLIENTS_MAX 16
+#define EXEC_FRONT_PENDING_MAX 4096   /* requests in flight per front-end */
+
+struct store;
+struct trust;
+struct users;
+struct audit;
+struct rate;
+struct lockout;
+struct keypad_out;
+struct job;
+struct reply;
+
+/* A front-end link (aurid-http, later aurid-sip).  Its generation changes
+ * when the channel is replaced, so an answer for a request that came on a
+ * dead channel is dropped rather than sent to a new peer. */
+struct front {
+	struct uvchan *ch;               /* NULL while the front-end is away */
+	struct executor *ex;
+	enum ipc_role role;
+	uint32_t generation;
+	unsigned pending;
+};
+
+struct admin_client {
+	struct uvchan ch;
+	struct executor *ex;
+	uid_t uid;
+	bool hello;
+	bool in_use;
+};
+
+struct executor {
+	uv_loop_t *loop;
+	struct aurid_config cfg;
+	int64_t started;                 /* unix seconds */
+
+	struct store *store;
+	struct trust *trust;
+	struct users *users;
+	struct audit *audit;
+	struct rate *rate;
+	struct lockout *lockout;
+	struct keymap keymap;
+	struct keypad_out *keypad;
+
+	struct uvchan sup;
+	struct front fronts[2];          /* [0] http, [1] sip */
+
+	int admin_fd;
+	uv_poll_t admin_poll;
+	struct admin_client admins[EXEC_ADMIN_CLIENTS_MAX];
+
+	/* The keypad queue: one job at a time, items paced. */
+	struct job *job_head, *job_tail;
+	uv_timer_t pace_timer;
+	bool job_running;
+
+	/* Answers waiting for the commit at the end of this loop turn. */
+	struct reply *reply_head, *reply_tail;
+	uv_check_t commit_check;
+	unsigned since_prune;
+	uint64_t requests, refused;
+};
+
+struct exec_args {
+	int admin_fd;                    /* -1 if none */
+	int uinput_fd;                   /* -1 if none (sim) */
+};
+
+/* Opens the database and the devices, builds the policy state. */
+int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_config *cfg,
+		  const struct exec_args *args);
+/* Attaches the supervisor channel and peer channels received at start. */
+int executor_attach_supervisor(struct executor *ex, struct ipc_chan *sup);
+int executor_attach_front(struct executor *ex, enum ipc_role role, int fd);
+void executor_close(struct executor *ex);
+
+/* --- used between the executor's files --- */
+
+/* Decides whether req may run.  0: allowed, *user set (may be "").  Else the
+ * refusal is filled into res (status, reason, message, retry_after). */
+int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+		 char *user, size_t userlen);
+
+/* Queues an allowed request on the keypad queue (jobs.c). */
+int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		const char *user);
+void jobs_init(struct executor *ex);
+void jobs_drop_all(struct executor *ex);
+
+/* Appends the audit row of an answered request and queues the answer for
+ * after the commit (executor.c).  f may be NULL (no one to answer). */
+void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
+		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res);
+
+/* Commits now and sends the answers waiting for it (admin verbs use this). */
+void executor_commit(struct executor *ex);
+
+/* Admin socket (admin.c). */
+int admin_start(struct executor *ex, int listen_fd);
+void admin_stop(struct executor *ex);
+
+const char *transport_name(unsigned transport);
+const char *outcome_name(unsigned outcome);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * The policy of DESIGN.md section 4, in its order: master switch, source,
+ * credentials, (request validity), cross-site, capability, rate, consent.
+ * Every refusal names its reason word; the caller audits it.
+ *
+ * The front-end has already parsed the request, but it is not trusted: the
+ * items are checked again here (op range, key names against the keymap).
+ */
+#include "executor.h"
+
+#include "../common/action_grammar.h"
+#include "../common/log.h"
+#include "lockout.h"
+#include "rate.h"
+#include "trust.h"
+#include "users.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static int refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	res->status = (uint16_t)status;
+	snprintf(res->reason, sizeof(res->reason), "%s", reason);
+	res->retry_after = retry_after;
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool source_allowed(struct executor *ex, const struct ipc_action_req *req)
+{
+	switch (req->transport) {
+	case IPC_TRANSPORT_HTTP:
+	case IPC_TRANSPORT_HTTPS:
+		return trust_allows(ex->trust, req->peer);
+	default:
+		/* SIP has its own trust rule (sip.trust_ctrl), added with aurid-sip. */
+		return false;
+	}
+}
+
+static int check_credentials(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+			     char *user, size_t userlen)
+{
+	uint32_t retry = 0;
+	int64_t now = mono_s();
+
+	if (!ex->cfg.action_uri_auth)
+		return 0;
+	if (lockout_check(ex->lockout, req->peer, now, &retry) != 0)
+		return refuse(res, 401, "auth", retry,
+			      "too many failed logins from %s: locked out for %u more seconds", req->peer, retry);
+	if (req->auth_scheme == IPC_AUTH_NONE)
+		return refuse(res, 401, "auth", 0, "credentials required");
+	if (req->auth_scheme != IPC_AUTH_BASIC && req->auth_scheme != IPC_AUTH_LEGACY)
+		return refuse(res, 401, "auth", 0, "unsupported authentication scheme");
+	if (users_verify(ex->users, req->user, req->password, NULL, 0) != 0) {
+		lockout_fail(ex->lockout, req->peer, now);
+		log_info("failed login for '%s' from %s", req->user, req->peer);
+		return refuse(res, 401, "auth", 0, "wrong user name or password");
+	}
+	lockout_success(ex->lockout, req->peer, now);
+	snprintf(user, userlen, "%s", req->user);
+	return 0;
+}
+
+static int check_items(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+{
+	if (req->kind != IPC_KIND_ACTION)
+		return refuse(res, 400, "bad-request", 0, "unknown request kind");
+	if (req->nitems == 0)
+		return refuse(res, 400, "bad-request", 0, "no action in the request");
+	for (size_t i = 0; i < req->nitems; i++) {
+		const struct ipc_item *it = &req->items[i];
+		unsigned code;
+
+		if (it->op == OP_NONE || it->op >= OP_COUNT)
+			return refuse(res, 400, "bad-request", 0, "invalid item %zu", i + 1);
+		if (it->op == OP_KEY && keymap_lookup(&ex->keymap, it->arg, &code) != 0)
+			return refuse(res, 400, "bad-request", 0, "key '%s' is not on this phone's keymap", it->arg);
+	}
+	return 0;
+}
+
+static int check_capabilities(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+{
+	static const char *const cap_names[CAP_COUNT] = {
+		"keys", "dial", "call", "read", "screenshot", "system", "reset",
+	};
+
+	for (size_t i = 0; i < req->nitems; i++) {
+		enum config_cap cap = action_op_capability((enum ipc_op)req->items[i].op);
+
+		if (!ex->cfg.allow[cap])
+			return refuse(res, 403, "capability", 0,
+				      "'%s' needs capability '%s', which is off (aurid.allow.%s)",
+				      req->items[i].text, cap_names[cap], cap_names[cap]);
+	}
+	return 0;
+}
+
+int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+		 char *user, size_t userlen)
+{
+	uint32_t retry = 0;
+
+	user[0] = '\0';
+	memset(res, 0, sizeof(*res));
+	/* What the front-end could not even parse is refused before anything. */
+	if (req->front_status != 0)
+		return refuse(res, req->front_status, "bad-request", 0, "%s", req->error[0] ? req->error : "bad request");
+	if (!ex->cfg.action_uri_enable)
+		return refuse(res, 403, "disabled", 0, "Action URI is disabled on this phone");
+	if (!source_allowed(ex, req))
+		return refuse(res, 403, "not-allowed", 0, "%s is not on the Action URI allow list", req->peer);
+	if (check_credentials(ex, req, res, user, userlen))
+		return -1;
+	if (check_items(ex, req, res))
+		return -1;
+	/* An <img>, fetch() or <script> from some web page is not the user. */
+	if (strcasecmp(req->fetch_site, "cross-site") == 0 && strcasecmp(req->fetch_mode, "navigate") != 0)
+		return refuse(res, 403, "cross-site", 0, "cross-site requests are refused unless they are navigations");
+	if (check_capabilities(ex, req, res))
+		return -1;
+	if (rate_take(ex->rate, req->peer, mono_ns(), &retry) != 0)
+		return refuse(res, 429, "rate", retry ? retry : 1, "too many requests from %s", req->peer);
+	if (ex->cfg.show_action_uri_option)
+		/* The on-screen prompt needs the framebuffer and the physical
+		 * keypad; until they are there, no source has consent. */
+		return refuse(res, 403, "consent-denied", 0,
+			      "no consent for %s: the consent prompt is not available on this build "
+			      "(features.show_action_uri_option = 0 runs trusted requests directly)", req->peer);
+	res->status = 200;
+	snprintf(res->reason, sizeof(res->reason), "ok");
+	return 0;
+}

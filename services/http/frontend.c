@@ -1,0 +1,153 @@
+/* aurid-http <-> aurid-exec: requests in flight and their answers. */
+#include "frontend.h"
+
+#include "../common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void exec_fail_all(struct frontend *fe)
+{
+	/* Never a hang: everything in flight gets its 503 now. */
+	for (size_t i = 0; i < FRONTEND_PENDING_MAX; i++) {
+		struct pending *p = &fe->pending[i];
+
+		if (p->in_use) {
+			p->in_use = false;
+			routes_unavailable(p->conn, p->json, p->head);
+		}
+	}
+	fe->npending = 0;
+}
+
+static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd)
+{
+	struct frontend *fe = u->data;
+	struct pending *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (type == IPC_HELLO)
+		return;
+	if (type != IPC_ACTION_RES) {
+		log_warn("unexpected %s from the executor", ipc_msg_def(type)->name);
+		uvchan_close(u, -EPROTO);
+		return;
+	}
+	p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
+	if (!p->in_use || p->id != id) {
+		log_warn("answer %u from the executor matches no request", id);
+		return;
+	}
+	p->in_use = false;
+	fe->npending--;
+	routes_answer(p->conn, &msg->action_res, p->json, p->head);
+}
+
+static void exec_on_close(struct uvchan *u, int reason)
+{
+	struct frontend *fe = u->data;
+
+	if (fe->exec == u) {
+		log_warn("executor channel closed (%s): answering 503 until it is back",
+			 reason ? strerror(-reason) : "executor left");
+		fe->exec = NULL;
+		exec_fail_all(fe);
+	}
+	free(u);
+}
+
+int frontend_attach_exec(struct frontend *fe, int fd)
+{
+	struct ipc_hello h = { .version = IPC_VERSION, .role = IPC_ROLE_HTTP };
+	struct uvchan *u;
+	int r;
+
+	if (fe->exec) {
+		struct uvchan *old = fe->exec;
+
+		fe->exec = NULL;
+		exec_fail_all(fe);
+		uvchan_close(old, 0);
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = uvchan_open(fe->loop, u, fd, IPC_ROLE_HTTP, IPC_ROLE_EXEC, exec_on_msg, exec_on_close, fe);
+	if (r) {
+		free(u);
+		return r;
+	}
+	fe->exec = u;
+	uvchan_send(u, IPC_HELLO, 0, &h, -1);
+	log_info("executor channel up");
+	return 0;
+}
+
+static void sup_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd)
+{
+	struct frontend *fe = u->data;
+
+	(void)id;
+	if (type == IPC_PEER_CHANNEL && fd >= 0 && msg->peer_channel.role == IPC_ROLE_EXEC) {
+		frontend_attach_exec(fe, fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	log_warn("unexpected %s from the supervisor", ipc_msg_def(type)->name);
+}
+
+static void sup_on_close(struct uvchan *u, int reason)
+{
+	struct frontend *fe = u->data;
+
+	(void)reason;
+	log_info("supervisor channel closed: exiting");
+	uv_stop(fe->loop);
+}
+
+int frontend_attach_supervisor(struct frontend *fe, struct ipc_chan *sup)
+{
+	int fd = sup->fd;
+
+	sup->fd = -1;
+	ipc_chan_close(sup);
+	return uvchan_open(fe->loop, &fe->sup, fd, IPC_ROLE_HTTP, IPC_ROLE_SUPERVISOR, sup_on_msg, sup_on_close, fe);
+}
+
+void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_config *cfg)
+{
+	memset(fe, 0, sizeof(*fe));
+	fe->loop = loop;
+	fe->cfg = *cfg;
+	fe->next_id = 1;
+}
+
+void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
+		     bool json, bool head)
+{
+	struct pending *p;
+	uint32_t id = fe->next_id;
+
+	p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
+	if (!fe->exec || p->in_use) {
+		routes_unavailable(conn, json, head);
+		return;
+	}
+	if (uvchan_send(fe->exec, IPC_ACTION_REQ, id, req, -1) != 0) {
+		routes_unavailable(conn, json, head);
+		return;
+	}
+	fe->next_id++;
+	p->conn = conn;
+	p->id = id;
+	p->json = json;
+	p->head = head;
+	p->in_use = true;
+	fe->npending++;
+}

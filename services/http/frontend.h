@@ -1,0 +1,54 @@
+/*
+ * aurid-http's link to the executor: requests in flight by id, answers
+ * matched back to their connection, and "503 + Retry-After" whenever the
+ * executor is away (it reconnects by itself: the supervisor hands a new
+ * channel over when it restarts the executor).
+ */
+#ifndef AURID_HTTP_FRONTEND_H
+#define AURID_HTTP_FRONTEND_H
+
+#include "../../ipc/ipc.h"
+#include "../common/config.h"
+#include "../common/uvchan.h"
+#include "server.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+#define FRONTEND_PENDING_MAX 4096     /* power of two: ids index a ring */
+
+struct pending {
+	struct http_conn *conn;
+	uint32_t id;
+	bool json;                 /* Accept: application/json */
+	bool head;
+	bool in_use;
+};
+
+struct frontend {
+	uv_loop_t *loop;
+	struct aurid_config cfg;
+	struct uvchan sup;
+	struct uvchan *exec;       /* NULL while the executor is away */
+	uint32_t next_id;
+	unsigned npending;
+	struct pending pending[FRONTEND_PENDING_MAX];
+};
+
+void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_config *cfg);
+int frontend_attach_supervisor(struct frontend *fe, struct ipc_chan *sup);
+int frontend_attach_exec(struct frontend *fe, int fd);
+
+/* Sends req to the executor; the answer goes to conn.  When the executor is
+ * away or too many requests are in flight, conn gets a 503 at once. */
+void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
+		     bool json, bool head);
+
+/* The HTTP handler (routes.c): paths, methods, parsing, answers. */
+void routes_handle(struct http_conn *c, const struct http_request *req, void *arg);
+/* Writes an executor's answer as HTTP (routes.c). */
+void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json, bool head);
+/* 503 with Retry-After, the executor being away (routes.c). */
+void routes_unavailable(struct http_conn *c, bool json, bool head);
+
+#endif

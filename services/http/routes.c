@@ -1,0 +1,287 @@
+/*
+ * Paths, methods and answers of aurid-http (DESIGN.md section 5).
+ *
+ * Action paths are parsed here (the shared grammar), turned into a typed
+ * request with the credentials as presented, and sent to the executor.  What
+ * this process cannot parse is still sent, marked with its status, so that
+ * the refusal is audited by the one process that owns the audit log.
+ */
+#include "frontend.h"
+
+#include "../common/action_grammar.h"
+#include "../common/log.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/base64.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const action_paths[] = {
+	"/servlet",
+	"/cgi-bin/ConfigManApp.com",
+	"/cgi-bin/cgiServer.exx",
+};
+
+static bool is_action_path(const char *path)
+{
+	for (size_t i = 0; i < sizeof(action_paths) / sizeof(action_paths[0]); i++)
+		if (strcmp(path, action_paths[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool wants_json(const struct http_request *req)
+{
+	return req->accept && strstr(req->accept, "application/json") != NULL;
+}
+
+/* "Basic dXNlcjpwYXNz" -> user, password.  0, or -EINVAL for anything else. */
+static int parse_basic(const char *h, struct ipc_action_req *out)
+{
+	uint8_t buf[256];
+	size_t n;
+	const char *b64;
+	char *colon;
+
+	if (strncasecmp(h, "Basic ", 6) != 0)
+		return -EINVAL;
+	b64 = h + 6;
+	while (*b64 == ' ')
+		b64++;
+	if (strlen(b64) > 340 || !EVP_DecodeBase64(buf, &n, sizeof(buf) - 1, (const uint8_t *)b64, strlen(b64)))
+		return -EINVAL;
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n))
+		return -EINVAL;
+	colon = strchr((char *)buf, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	if (strlen((char *)buf) >= sizeof(out->user) || strlen(colon + 1) >= sizeof(out->password))
+		return -EINVAL;
+	strcpy(out->user, (char *)buf);
+	strcpy(out->password, colon + 1);
+	out->auth_scheme = IPC_AUTH_BASIC;
+	return 0;
+}
+
+static void copy_header(char *dst, size_t len, const char *v)
+{
+	snprintf(dst, len, "%s", v ? v : "");
+}
+
+static void respond_text(struct http_conn *c, int status, const char *extra, const char *text, bool head)
+{
+	http_respond(c, status, "text/plain; charset=utf-8", extra, head ? NULL : text, head ? 0 : strlen(text));
+}
+
+static void respond_simple(struct http_conn *c, int status, const char *extra, const char *msg, bool json,
+			   bool head)
+{
+	char body[512];
+
+	if (json) {
+		json_t *o = json_pack("{s:i, s:s}", "status", status, "message", msg);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		json_decref(o);
+		if (s) {
+			http_respond(c, status, "application/json", extra, head ? NULL : s, head ? 0 : strlen(s));
+			free(s);
+			return;
+		}
+	}
+	snprintf(body, sizeof(body), "%d %s: %s\n", status, http_status_text(status), msg);
+	respond_text(c, status, extra, body, head);
+}
+
+void routes_unavailable(struct http_conn *c, bool json, bool head)
+{
+	respond_simple(c, 503, "Retry-After: 1\r\n", "the executor is not available; retry shortly", json, head);
+}
+
+static const char *outcome_word(unsigned o)
+{
+	switch (o) {
+	case IPC_OUTCOME_OK: return "ok";
+	case IPC_OUTCOME_IGNORED: return "ignored";
+	case IPC_OUTCOME_UNSUPPORTED: return "unsupported";
+	case IPC_OUTCOME_FAILED: return "failed";
+	default: return "not-run";
+	}
+}
+
+static char *answer_json(const struct ipc_action_res *res)
+{
+	json_t *items = json_array();
+	json_t *o;
+	char *s;
+
+	for (size_t i = 0; i < res->nitems; i++)
+		json_array_append_new(items, json_pack("{s:s, s:s}", "item", res->items[i].text,
+						       "outcome", outcome_word(res->items[i].outcome)));
+	o = json_pack("{s:i, s:s, s:s, s:I, s:o}", "status", res->status, "reason", res->reason,
+		      "message", res->message, "request_id", (json_int_t)res->audit_seq, "items", items);
+	if (o && res->body[0])
+		json_object_set_new(o, "body", json_string(res->body));
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json, bool head)
+{
+	char extra[256], *body;
+	size_t len = 0, cap = 128 + (size_t)res->nitems * 80 + strlen(res->body) + strlen(res->message);
+	int n;
+
+	n = snprintf(extra, sizeof(extra), "X-Request-Id: %llu\r\n", (unsigned long long)res->audit_seq);
+	if (res->status == 401)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+			      "WWW-Authenticate: Basic realm=\"aurid\", charset=\"UTF-8\"\r\n");
+	if (res->retry_after)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, "Retry-After: %u\r\n", res->retry_after);
+	if (json) {
+		body = answer_json(res);
+		if (body) {
+			http_respond(c, res->status, "application/json", extra, head ? NULL : body, head ? 0 : strlen(body));
+			free(body);
+			return;
+		}
+	}
+	body = malloc(cap);
+	if (!body) {
+		http_respond(c, 500, "text/plain", "", NULL, 0);
+		return;
+	}
+	if (res->status >= 400) {
+		len = (size_t)snprintf(body, cap, "%d %s: %s\n", res->status, http_status_text(res->status),
+				       res->message[0] ? res->message : res->reason);
+	} else if (res->body[0]) {
+		/* Read items (phonecfg=get) answer with their text, as phones do. */
+		len = (size_t)snprintf(body, cap, "%s", res->body);
+	} else {
+		for (size_t i = 0; i < res->nitems && len < cap; i++)
+			len += (size_t)snprintf(body + len, cap - len, "%s %s\n", outcome_word(res->items[i].outcome),
+						res->items[i].text);
+	}
+	if (len >= cap)
+		len = cap - 1;
+	http_respond(c, res->status, "text/plain; charset=utf-8", extra, head ? NULL : body, head ? 0 : len);
+	free(body);
+}
+
+/* The audit keeps the request line as received, but never a password:
+ * the legacy login prefix's pwd= value is masked. */
+static void copy_masked(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+
+	for (const char *p = src; *p && o + 1 < len;) {
+		bool at_param = p == src || p[-1] == '?' || p[-1] == '&';
+
+		if (at_param && strncasecmp(p, "pwd=", 4) == 0) {
+			for (const char *m = "pwd=***"; *m && o + 1 < len; m++)
+				dst[o++] = *m;
+			p += 4;
+			while (*p && *p != '&')
+				p++;
+			continue;
+		}
+		dst[o++] = *p++;
+	}
+	dst[o] = '\0';
+}
+
+static void build_request(const struct http_request *req, struct ipc_action_req *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->transport = req->tls ? IPC_TRANSPORT_HTTPS : IPC_TRANSPORT_HTTP;
+	out->kind = IPC_KIND_ACTION;
+	copy_header(out->peer, sizeof(out->peer), req->peer);
+	out->peer_port = req->peer_port;
+	copy_header(out->fetch_site, sizeof(out->fetch_site), req->sec_fetch_site);
+	copy_header(out->fetch_mode, sizeof(out->fetch_mode), req->sec_fetch_mode);
+	{
+		char line[sizeof(out->request)];
+
+		snprintf(line, sizeof(line), "%s %s", req->method ? req->method : "?", req->url ? req->url : "");
+		copy_masked(out->request, sizeof(out->request), line);
+	}
+	out->t_recv_ns = req->t_recv_ns;
+}
+
+static void refuse_to_exec(struct frontend *fe, struct http_conn *c, struct ipc_action_req *out, int status,
+			   const char *why, bool json, bool head)
+{
+	out->front_status = (uint16_t)status;
+	snprintf(out->error, sizeof(out->error), "%s", why);
+	out->nitems = 0;
+	frontend_submit(fe, c, out, json, head);
+}
+
+void routes_handle(struct http_conn *c, const struct http_request *req, void *arg)
+{
+	struct frontend *fe = arg;
+	struct ipc_action_req *out;
+	struct action_request *parsed;
+	bool json = wants_json(req);
+	bool head = req->method && strcmp(req->method, "HEAD") == 0;
+	char err[128];
+	int r;
+
+	out = malloc(sizeof(*out));
+	parsed = malloc(sizeof(*parsed));
+	if (!out || !parsed) {
+		http_respond(c, 500, "text/plain", "", NULL, 0);
+		goto done;
+	}
+	build_request(req, out);
+	if (req->error_status) {
+		/* Oversized or malformed: audited, then refused. */
+		refuse_to_exec(fe, c, out, req->error_status, req->error ? req->error : "bad request", json, head);
+		goto done;
+	}
+	if (!req->path || !is_action_path(req->path)) {
+		respond_simple(c, 404, "", "no such page", json, head);
+		goto done;
+	}
+	if (!req->method || (strcmp(req->method, "GET") != 0 && !head)) {
+		respond_simple(c, 405, "Allow: GET, HEAD\r\n", "actions are GET requests", json, head);
+		goto done;
+	}
+	r = action_parse(req->query, strlen(req->query), parsed, err, sizeof(err));
+	if (r == -E2BIG) {
+		refuse_to_exec(fe, c, out, 414, err, json, head);
+		goto done;
+	}
+	if (r) {
+		refuse_to_exec(fe, c, out, 400, err, json, head);
+		goto done;
+	}
+	if (req->authorization) {
+		if (parse_basic(req->authorization, out) != 0) {
+			/* Present but unreadable: the executor answers 401. */
+			out->auth_scheme = IPC_AUTH_NONE;
+		}
+	} else if (parsed->legacy_login) {
+		out->auth_scheme = IPC_AUTH_LEGACY;
+		snprintf(out->user, sizeof(out->user), "%s", parsed->user);
+		snprintf(out->password, sizeof(out->password), "%s", parsed->password);
+	}
+	out->wait_ms = parsed->wait_ms;
+	out->nitems = (uint16_t)parsed->nitems;
+	memcpy(out->items, parsed->items, parsed->nitems * sizeof(parsed->items[0]));
+	frontend_submit(fe, c, out, json, head);
+done:
+	/* The request may hold a password: do not leave it in freed memory. */
+	if (out)
+		memset(out->password, 0, sizeof(out->password));
+	if (parsed)
+		memset(parsed->password, 0, sizeof(parsed->password));
+	free(out);
+	free(parsed);
+}

@@ -1,0 +1,376 @@
+/*
+ * The children: one table row per kind, and the life of each child.
+ *
+ * Start protocol, supervisor side (the child runs ipc_chan_handshake on
+ * fd 3, then reads until START):
+ *   spawn            -> HELLO{IPC_VERSION, SUPERVISOR}       (at once)
+ *   child's HELLO    <- checked: version, and the role of this kind
+ *                    -> CONFIG_SET for every key of its slice
+ *                    -> PEER_CHANNEL for each running peer (fd: a new pair)
+ *                    -> START
+ * A peer that starts later sends its own PEER_CHANNEL to the running one,
+ * so each (re)start of either side makes exactly one new pair.  After
+ * START nothing from a child is permitted yet: anything is a protocol error.
+ */
+#include "supervisor.h"
+
+#include "services/common/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static bool kind_always(const struct supervisor *s)
+{
+	(void)s;
+	return true;
+}
+
+/*
+ * aurid-sip is a later issue: it will run when its binary exists and
+ * aurid.sip.listen is non-empty, with its UDP/TCP sockets as extra fds.
+ * Until those sockets are opened here it is never started.
+ */
+static bool sip_wanted(const struct supervisor *s)
+{
+	(void)s;
+	return false;
+}
+
+static int exec_fds(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n)
+{
+	*n = 0;
+	if (max < 2)
+		return -E2BIG;
+	out[(*n)++] = (struct supervisor_fd){ "--admin-fd", s->admin_fd };
+	if (s->uinput_fd >= 0)
+		out[(*n)++] = (struct supervisor_fd){ "--uinput-fd", s->uinput_fd };
+	return 0;
+}
+
+static int http_fds(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n)
+{
+	*n = 0;
+	if (s->nlisten > max)
+		return -E2BIG;
+	for (size_t i = 0; i < s->nlisten; i++)
+		out[(*n)++] = (struct supervisor_fd){ "--listen-fd", s->listen_fds[i] };
+	return 0;
+}
+
+static int no_fds(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n)
+{
+	(void)s;
+	(void)out;
+	(void)max;
+	*n = 0;
+	return 0;
+}
+
+/* Adding a child is one row (and its fds); the channel graph follows from peer. */
+const struct supervisor_kind supervisor_kinds[] = {
+	{ "exec", "aurid-exec", IPC_ROLE_EXEC, IPC_ROLE_NONE,
+	  offsetof(struct aurid_config, user_exec), "aurid.user.exec", false, kind_always, exec_fds },
+	{ "http", "aurid-http", IPC_ROLE_HTTP, IPC_ROLE_EXEC,
+	  offsetof(struct aurid_config, user_http), "aurid.user.http", false, kind_always, http_fds },
+	{ "sip", "aurid-sip", IPC_ROLE_SIP, IPC_ROLE_EXEC,
+	  offsetof(struct aurid_config, user_sip), "aurid.user.sip", true, sip_wanted, no_fds },
+};
+const size_t supervisor_nkinds = sizeof(supervisor_kinds) / sizeof(supervisor_kinds[0]);
+
+_Static_assert(sizeof(supervisor_kinds) / sizeof(supervisor_kinds[0]) <= SUPERVISOR_KINDS_MAX,
+	       "raise SUPERVISOR_KINDS_MAX");
+
+unsigned supervisor_backoff(unsigned prev_ms, int64_t ran_ms)
+{
+	if (prev_ms == 0 || ran_ms >= SUPERVISOR_STABLE_MS)
+		return SUPERVISOR_BACKOFF_MIN_MS;
+	if (prev_ms >= SUPERVISOR_BACKOFF_MAX_MS / 2)
+		return SUPERVISOR_BACKOFF_MAX_MS;
+	return prev_ms * 2;
+}
+
+int supervisor_children_init(struct supervisor *s)
+{
+	char err[512];
+	int r;
+
+	for (size_t i = 0; i < supervisor_nkinds; i++) {
+		const struct supervisor_kind *k = &supervisor_kinds[i];
+		struct supervisor_child *c = &s->children[i];
+		const char *user = (const char *)&s->cfg + k->user_offset;
+
+		memset(c, 0, sizeof(*c));
+		c->kind = k;
+		c->pid = -1;
+		c->chan.fd = -1;
+		c->state = CHILD_OFF;
+		if (!k->wanted(s))
+			continue;
+		r = supervisor_find_binary(k->binary, c->path, sizeof(c->path), err, sizeof(err));
+		if (r && k->optional) {
+			log_info("%s: not started: %s", k->name, err);
+			continue;
+		}
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+		if (s->root) {
+			r = privdrop_lookup(user, SUPERVISOR_GROUP, &c->id);
+			if (r == -ENOENT) {
+				log_err("user '%s' (%s) or group '%s' does not exist: run `make users` "
+					"(packaging/dev/create-users) or create them", user, k->user_key,
+					SUPERVISOR_GROUP);
+				return r;
+			}
+			if (r) {
+				log_err("cannot look up user '%s' (%s): %s", user, k->user_key, strerror(-r));
+				return r;
+			}
+			if (c->id.uid == 0 || c->id.gid == 0) {
+				log_err("%s = %s is root: a child never runs as root", k->user_key, user);
+				return -EPERM;
+			}
+		} else {
+			c->id.uid = getuid();
+			c->id.gid = getgid();
+			snprintf(c->id.user, sizeof(c->id.user), "(current user)");
+		}
+		c->state = CHILD_WAIT;
+		c->deadline_ms = 0;  /* start at once */
+	}
+	return 0;
+}
+
+static void child_start(struct supervisor *s, struct supervisor_child *c, int64_t now)
+{
+	const struct supervisor_kind *k = c->kind;
+	struct supervisor_fd extra[SUPERVISOR_FDS_MAX];
+	int fds[1 + SUPERVISOR_FDS_MAX];
+	struct supervisor_argv argv;
+	struct ipc_hello hello = { .version = IPC_VERSION, .role = IPC_ROLE_SUPERVISOR };
+	size_t n;
+	int sv[2];
+	int r;
+
+	/* Whatever fails below is a failed run: retry after the back-off. */
+	c->started_ms = now;
+	c->state = CHILD_WAIT;
+	r = k->fds(s, extra, SUPERVISOR_FDS_MAX, &n);
+	if (r == 0)
+		r = supervisor_argv_build(&argv, c->path, extra, n);
+	if (r) {
+		log_err("%s: cannot build its arguments: %s", k->name, strerror(-r));
+		goto retry;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_err("%s: socketpair: %s", k->name, strerror(errno));
+		goto retry;
+	}
+	fds[0] = sv[1];
+	for (size_t i = 0; i < n; i++)
+		fds[1 + i] = extra[i].fd;
+	r = supervisor_spawn(c->path, argv.argv, fds, 1 + n, s->root ? &c->id : NULL, &c->pid);
+	close(sv[1]);
+	if (r) {
+		close(sv[0]);
+		log_err("%s: fork: %s", k->name, strerror(-r));
+		goto retry;
+	}
+	log_info("%s: started %s (pid %d) as %s (uid %u, gid %u)", k->name, c->path, (int)c->pid,
+		 c->id.user, (unsigned)c->id.uid, (unsigned)c->id.gid);
+	c->state = CHILD_HELLO;
+	c->deadline_ms = now + SUPERVISOR_HELLO_MS;
+	r = ipc_chan_init(&c->chan, sv[0], IPC_ROLE_SUPERVISOR, k->role);
+	if (r == 0)
+		r = ipc_chan_send(&c->chan, IPC_HELLO, 0, &hello, -1);
+	if (r) {
+		if (c->chan.fd < 0)
+			close(sv[0]);
+		supervisor_child_fail(c, "cannot send HELLO");
+	}
+	return;
+retry:
+	c->backoff_ms = supervisor_backoff(c->backoff_ms, 0);
+	c->deadline_ms = now + c->backoff_ms;
+}
+
+void supervisor_child_fail(struct supervisor_child *c, const char *why)
+{
+	log_err("%s (pid %d): %s; killing it", c->kind->name, (int)c->pid, why);
+	ipc_chan_close(&c->chan);
+	/* pid is not reaped yet, so it cannot have been reused. */
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+	c->state = CHILD_STOPPING;
+}
+
+static int send_config_key(void *arg, const char *key, const char *value)
+{
+	struct supervisor_child *c = arg;
+	struct ipc_config_set m;
+
+	if (strlen(key) >= sizeof(m.key) || strlen(value) >= sizeof(m.value))
+		return -EMSGSIZE;
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	snprintf(m.value, sizeof(m.value), "%s", value);
+	return ipc_chan_send(&c->chan, IPC_CONFIG_SET, 0, &m, -1);
+}
+
+/*
+ * A new channel between c (starting) and o (running): o gets its end now,
+ * c gets the other before its START.  Our copies are closed either way.
+ */
+static int link_peers(struct supervisor_child *c, struct supervisor_child *o)
+{
+	struct ipc_peer_channel to_o = { .role = (uint8_t)c->kind->role };
+	struct ipc_peer_channel to_c = { .role = (uint8_t)o->kind->role };
+	int sv[2];
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	r = ipc_chan_send(&o->chan, IPC_PEER_CHANNEL, 0, &to_o, sv[0]);
+	if (r) {
+		/* The running side cannot take it: it is the one to restart. */
+		supervisor_child_fail(o, "cannot send it a peer channel");
+		r = 0;
+	} else {
+		log_info("%s: new channel to %s", o->kind->name, c->kind->name);
+		r = ipc_chan_send(&c->chan, IPC_PEER_CHANNEL, 0, &to_c, sv[1]);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+static bool linked(const struct supervisor_kind *a, const struct supervisor_kind *b)
+{
+	return a->peer == b->role || b->peer == a->role;
+}
+
+/* The child said HELLO: send its config, its peer channels, START. */
+static void child_hello(struct supervisor *s, struct supervisor_child *c, const struct ipc_hello *h)
+{
+	int r;
+
+	if (h->version != IPC_VERSION || h->role != c->kind->role) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "HELLO with version %u role %u, expected %u and %u",
+			 (unsigned)h->version, (unsigned)h->role, IPC_VERSION, (unsigned)c->kind->role);
+		supervisor_child_fail(c, why);
+		return;
+	}
+	r = config_foreach(&s->cfg, (int)c->kind->role, send_config_key, c);
+	if (r) {
+		supervisor_child_fail(c, "cannot send its config");
+		return;
+	}
+	for (size_t i = 0; i < supervisor_nkinds; i++) {
+		struct supervisor_child *o = &s->children[i];
+
+		if (o == c || o->state != CHILD_RUNNING || !linked(c->kind, o->kind))
+			continue;
+		if (link_peers(c, o) < 0) {
+			supervisor_child_fail(c, "cannot send its peer channels");
+			return;
+		}
+	}
+	r = ipc_chan_send(&c->chan, IPC_START, 0, &(struct ipc_start){ 0 }, -1);
+	if (r) {
+		supervisor_child_fail(c, "cannot send START");
+		return;
+	}
+	c->state = CHILD_RUNNING;
+	log_info("%s (pid %d): running", c->kind->name, (int)c->pid);
+}
+
+void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short revents)
+{
+	if (revents & POLLOUT) {
+		int r = ipc_chan_flush(&c->chan);
+
+		if (r && r != -EAGAIN) {
+			supervisor_child_fail(c, r == -EPIPE ? "channel closed" : "cannot write its channel");
+			return;
+		}
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	/* Bounded per wake-up, so one child cannot starve the loop. */
+	for (int i = 0; i < 16 && c->chan.fd >= 0; i++) {
+		unsigned type;
+		uint32_t id;
+		int fd, r;
+
+		r = ipc_chan_recv(&c->chan, &type, &id, s->msg, &fd);
+		if (r == -EAGAIN)
+			return;
+		if (fd >= 0)
+			close(fd);
+		if (r == -EPIPE) {
+			supervisor_child_fail(c, "channel closed");
+			return;
+		}
+		if (r) {
+			supervisor_child_fail(c, r == -EPROTO ? "protocol error: malformed message "
+					      "or one it may not send" : "cannot read its channel");
+			return;
+		}
+		/* HELLO is permitted once, before START; nothing else yet. */
+		if (type != IPC_HELLO || c->state != CHILD_HELLO) {
+			const struct ipc_msg_def *d = ipc_msg_def(type);
+			char why[96];
+
+			snprintf(why, sizeof(why), "protocol error: unexpected %s",
+				 d ? d->name : "message");
+			supervisor_child_fail(c, why);
+			return;
+		}
+		child_hello(s, c, &s->msg->hello);
+	}
+}
+
+void supervisor_children_tick(struct supervisor *s, int64_t now)
+{
+	for (size_t i = 0; i < supervisor_nkinds; i++) {
+		struct supervisor_child *c = &s->children[i];
+
+		if (c->state == CHILD_WAIT && now >= c->deadline_ms)
+			child_start(s, c, now);
+		else if (c->state == CHILD_HELLO && now >= c->deadline_ms)
+			supervisor_child_fail(c, "no HELLO within 5 s");
+	}
+}
+
+void supervisor_child_reaped(struct supervisor *s, pid_t pid, int status, int64_t now)
+{
+	struct supervisor_child *c = NULL;
+
+	for (size_t i = 0; i < supervisor_nkinds; i++)
+		if (s->children[i].pid == pid)
+			c = &s->children[i];
+	if (!c)
+		return;
+	if (WIFEXITED(status))
+		log_info("%s (pid %d): exited with status %d", c->kind->name, (int)pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_info("%s (pid %d): killed by signal %d (%s)", c->kind->name, (int)pid,
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	ipc_chan_close(&c->chan);
+	c->pid = -1;
+	c->state = CHILD_WAIT;
+	if (s->stopping)
+		return;
+	c->backoff_ms = supervisor_backoff(c->backoff_ms, now - c->started_ms);
+	c->deadline_ms = now + c->backoff_ms;
+	log_info("%s: restarting in %u ms", c->kind->name, c->backoff_ms);
+}
+
