@@ -67,9 +67,12 @@ int main(int argc, char **argv)
 	if (options_parse(argc, argv, &opt, &status))
 		return status;
 
-	if (config_load(&cfg, opt.config, err, sizeof(err)) < 0 ||
-	    supervisor_check(&cfg, err, sizeof(err)) < 0) {
+	if (config_load(&cfg, opt.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "aurid: %s\n", err);
+		return 1;
+	}
+	if (supervisor_check(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "aurid: %s: %s\n", opt.config, err);
 		return 1;
 	}
 	if (opt.check_only)

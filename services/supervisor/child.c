@@ -292,6 +292,18 @@ static void child_hello(struct supervisor *s, struct supervisor_child *c, const 
 	log_info("%s (pid %d): running", c->kind->name, (int)c->pid);
 }
 
+/*
+ * The channel reached EOF.  Usually the child is exiting (its files close
+ * just before it becomes a zombie), and its exit status will say why; one
+ * still alive a moment later has closed its channel and is broken.
+ */
+static void child_closed(struct supervisor_child *c)
+{
+	ipc_chan_close(&c->chan);
+	c->state = CHILD_CLOSED;
+	c->deadline_ms = supervisor_now_ms() + SUPERVISOR_CLOSED_MS;
+}
+
 void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short revents)
 {
 	if (revents & POLLOUT) {
@@ -316,7 +328,7 @@ void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short
 		if (fd >= 0)
 			close(fd);
 		if (r == -EPIPE) {
-			supervisor_child_fail(c, "channel closed");
+			child_closed(c);
 			return;
 		}
 		if (r) {
@@ -347,6 +359,8 @@ void supervisor_children_tick(struct supervisor *s, int64_t now)
 			child_start(s, c, now);
 		else if (c->state == CHILD_HELLO && now >= c->deadline_ms)
 			supervisor_child_fail(c, "no HELLO within 5 s");
+		else if (c->state == CHILD_CLOSED && now >= c->deadline_ms)
+			supervisor_child_fail(c, "closed its channel but did not exit");
 	}
 }
 

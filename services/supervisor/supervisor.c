@@ -228,10 +228,10 @@ int supervisor_init(struct supervisor *s, const struct aurid_config *cfg)
 static void stop_begin(struct supervisor *s, int sig)
 {
 	if (s->stopping) {
-		log_info("%s: already stopping", strsignal(sig));
+		log_info("SIG%s: already stopping", sigabbrev_np(sig));
 		return;
 	}
-	log_info("%s: stopping the children", strsignal(sig));
+	log_info("SIG%s: stopping the children", sigabbrev_np(sig));
 	s->stopping = true;
 	s->stop_deadline_ms = supervisor_now_ms() + SUPERVISOR_STOP_MS;
 	for (size_t i = 0; i < supervisor_nkinds; i++) {
@@ -311,7 +311,8 @@ static int poll_timeout(const struct supervisor *s, int64_t now)
 		for (size_t i = 0; i < supervisor_nkinds; i++) {
 			const struct supervisor_child *c = &s->children[i];
 
-			if ((c->state == CHILD_WAIT || c->state == CHILD_HELLO) && c->deadline_ms < next)
+			if ((c->state == CHILD_WAIT || c->state == CHILD_HELLO || c->state == CHILD_CLOSED) &&
+			    c->deadline_ms < next)
 				next = c->deadline_ms;
 		}
 	}

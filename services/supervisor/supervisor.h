@@ -28,6 +28,7 @@
 #define SUPERVISOR_LISTEN_MAX   16        /* sockets in one listen list */
 #define SUPERVISOR_HELLO_MS     5000      /* a child must say HELLO within this */
 #define SUPERVISOR_STOP_MS      5000      /* SIGTERM to SIGKILL on shutdown */
+#define SUPERVISOR_CLOSED_MS    1000      /* channel EOF to SIGKILL if still alive */
 #define SUPERVISOR_BACKOFF_MIN_MS 100
 #define SUPERVISOR_BACKOFF_MAX_MS 5000
 #define SUPERVISOR_STABLE_MS    10000     /* a run this long resets the back-off */
@@ -155,6 +156,7 @@ enum supervisor_child_state {
 	CHILD_WAIT,                     /* not running; (re)start at deadline */
 	CHILD_HELLO,                    /* started, waiting for its HELLO */
 	CHILD_RUNNING,                  /* got its config and START */
+	CHILD_CLOSED,                   /* its channel closed: exiting, or killed at deadline */
 	CHILD_STOPPING,                 /* killed; waiting to reap it */
 };
 
@@ -166,7 +168,7 @@ struct supervisor_child {
 	pid_t pid;                      /* > 0 until reaped */
 	struct ipc_chan chan;
 	int64_t started_ms;
-	int64_t deadline_ms;            /* WAIT: start then; HELLO: give up then */
+	int64_t deadline_ms;            /* WAIT: start then; HELLO, CLOSED: kill then */
 	unsigned backoff_ms;            /* the last restart delay, 0 before any */
 };
 

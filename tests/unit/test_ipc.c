@@ -1,0 +1,432 @@
+/*
+ * IPC codec and channel: round trips of every message type, then truncation
+ * and bit-flip mutation loops over every encoded sample, the table's bounds,
+ * the sender-role check and fd passing over a real socketpair.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ipc/ipc.h"
+
+/* A fully populated sample of every type, so every field is exercised. */
+static void sample(unsigned type, union ipc_payload *m)
+{
+	memset(m, 0, sizeof(*m));
+	switch (type) {
+	case IPC_HELLO:
+		m->hello.version = IPC_VERSION;
+		m->hello.role = IPC_ROLE_HTTP;
+		break;
+	case IPC_CONFIG_SET:
+		strcpy(m->config_set.key, "features.action_uri_limit_ip");
+		strcpy(m->config_set.value, "10.0.0.0/8, 127.0.0.1");
+		break;
+	case IPC_PEER_CHANNEL:
+		m->peer_channel.role = IPC_ROLE_EXEC;
+		break;
+	case IPC_ACTION_REQ:
+		m->action_req.transport = IPC_TRANSPORT_HTTP;
+		m->action_req.kind = IPC_KIND_ACTION;
+		strcpy(m->action_req.peer, "127.0.0.1");
+		m->action_req.peer_port = 40000;
+		m->action_req.auth_scheme = IPC_AUTH_BASIC;
+		strcpy(m->action_req.user, "admin");
+		strcpy(m->action_req.password, "secret");
+		strcpy(m->action_req.fetch_site, "cross-site");
+		strcpy(m->action_req.fetch_mode, "navigate");
+		strcpy(m->action_req.request, "GET /servlet?key=OK;1");
+		m->action_req.t_recv_ns = 0x0102030405060708ull;
+		m->action_req.wait_ms = 500;
+		m->action_req.nitems = 2;
+		m->action_req.items[0].op = OP_KEY;
+		strcpy(m->action_req.items[0].text, "OK");
+		strcpy(m->action_req.items[0].arg, "OK");
+		m->action_req.items[1].op = OP_DIAL;
+		m->action_req.items[1].num = 7;
+		m->action_req.items[1].num2 = 9;
+		strcpy(m->action_req.items[1].text, "number=123");
+		strcpy(m->action_req.items[1].arg, "123");
+		strcpy(m->action_req.items[1].arg2, "1006@10.2.1.48");
+		break;
+	case IPC_ACTION_RES:
+		m->action_res.status = 200;
+		strcpy(m->action_res.reason, "ok");
+		strcpy(m->action_res.message, "done");
+		m->action_res.audit_seq = 123456789012ull;
+		m->action_res.retry_after = 3;
+		m->action_res.nitems = 1;
+		m->action_res.items[0].outcome = IPC_OUTCOME_OK;
+		strcpy(m->action_res.items[0].text, "OK");
+		strcpy(m->action_res.body, "[Status]\nModel=x\n");
+		break;
+	case IPC_ADMIN_ROW:
+		strcpy(m->admin_row.json, "{\"seq\":1}");
+		break;
+	case IPC_ADMIN_RES:
+		m->admin_res.ok = 1;
+		strcpy(m->admin_res.message, "fine");
+		break;
+	default:
+		/* Admin requests share one struct; each type sends its own fields. */
+		strcpy(m->admin_req.arg, "10.0.0.0/8");
+		strcpy(m->admin_req.arg2, "password-1");
+		m->admin_req.since = -5;
+		m->admin_req.until = 1800000000;
+		strcpy(m->admin_req.source, "127.0.0.1");
+		strcpy(m->admin_req.outcome, "ok");
+		m->admin_req.limit = 10;
+		strcpy(m->admin_req.role, "user");
+		break;
+	}
+}
+
+static void test_roundtrip_every_type(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < IPC_TYPE_COUNT; t++) {
+		const struct ipc_msg_def *d = ipc_msg_def(t);
+		union ipc_payload *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out)), *again = malloc(sizeof(*again));
+		uint8_t buf[IPC_MSG_MAX], buf2[IPC_MSG_MAX];
+		size_t len, len2;
+		unsigned type;
+		uint32_t id;
+
+		assert_non_null(d);
+		assert_int_equal(d->type, t);
+		sample(t, in);
+		assert_int_equal(ipc_encode(t, 77, in, buf, sizeof(buf), &len), 0);
+		assert_true(len >= IPC_HDR_LEN + d->min_len && len <= IPC_HDR_LEN + d->max_len);
+		assert_int_equal(ipc_decode(buf, len, &type, &id, out), 0);
+		assert_int_equal(type, t);
+		assert_int_equal(id, 77);
+		/* Re-encoding what was decoded gives the same bytes. */
+		assert_int_equal(ipc_encode(t, 77, out, buf2, sizeof(buf2), &len2), 0);
+		assert_int_equal(len, len2);
+		assert_memory_equal(buf, buf2, len);
+		(void)again;
+		free(in);
+		free(out);
+		free(again);
+	}
+}
+
+static void test_fields_survive(void **state)
+{
+	union ipc_payload *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
+	uint8_t buf[IPC_MSG_MAX];
+	size_t len;
+	unsigned type;
+	uint32_t id;
+
+	(void)state;
+	sample(IPC_ACTION_REQ, in);
+	assert_int_equal(ipc_encode(IPC_ACTION_REQ, 1, in, buf, sizeof(buf), &len), 0);
+	assert_int_equal(ipc_decode(buf, len, &type, &id, out), 0);
+	assert_string_equal(out->action_req.items[1].arg2, "1006@10.2.1.48");
+	assert_int_equal(out->action_req.items[1].num2, 9);
+	assert_true(out->action_req.t_recv_ns == 0x0102030405060708ull);
+	assert_string_equal(out->action_req.password, "secret");
+	sample(IPC_ADMIN_AUDIT, in);
+	assert_int_equal(ipc_encode(IPC_ADMIN_AUDIT, 1, in, buf, sizeof(buf), &len), 0);
+	assert_int_equal(ipc_decode(buf, len, &type, &id, out), 0);
+	assert_true(out->admin_req.since == -5);
+	/* Fields a type does not declare do not travel. */
+	assert_string_equal(out->admin_req.arg, "");
+	free(in);
+	free(out);
+}
+
+/* Every proper prefix of every sample fails to decode; none crashes. */
+static void test_truncation_loop(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < IPC_TYPE_COUNT; t++) {
+		union ipc_payload *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
+		uint8_t buf[IPC_MSG_MAX];
+		size_t len;
+		unsigned type;
+		uint32_t id;
+
+		sample(t, in);
+		assert_int_equal(ipc_encode(t, 5, in, buf, sizeof(buf), &len), 0);
+		for (size_t cut = 0; cut < len; cut++)
+			assert_int_equal(ipc_decode(buf, cut, &type, &id, out), -EBADMSG);
+		/* And a trailing byte is refused too. */
+		buf[len] = 0;
+		assert_int_equal(ipc_decode(buf, len + 1, &type, &id, out), -EBADMSG);
+		free(in);
+		free(out);
+	}
+}
+
+/*
+ * Every single-bit flip of every sample either fails cleanly or decodes to
+ * a message that re-encodes to exactly the mutated bytes (the flip landed in
+ * a value, not in a length) -- never anything in between.
+ */
+static void test_bitflip_loop(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < IPC_TYPE_COUNT; t++) {
+		union ipc_payload *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
+		uint8_t buf[IPC_MSG_MAX], mut[IPC_MSG_MAX], re[IPC_MSG_MAX];
+		size_t len, relen;
+		unsigned type;
+		uint32_t id;
+
+		sample(t, in);
+		assert_int_equal(ipc_encode(t, 9, in, buf, sizeof(buf), &len), 0);
+		for (size_t bit = 0; bit < len * 8; bit++) {
+			int r;
+
+			memcpy(mut, buf, len);
+			mut[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			r = ipc_decode(mut, len, &type, &id, out);
+			if (r != 0) {
+				assert_int_equal(r, -EBADMSG);
+				continue;
+			}
+			assert_int_equal(ipc_encode(type, id, out, re, sizeof(re), &relen), 0);
+			assert_int_equal(relen, len);
+			assert_memory_equal(re, mut, len);
+		}
+		free(in);
+		free(out);
+	}
+}
+
+static void test_bad_headers(void **state)
+{
+	union ipc_payload *out = malloc(sizeof(*out));
+	uint8_t buf[64] = { 0 };
+	unsigned type;
+	uint32_t id;
+
+	(void)state;
+	/* Unknown type numbers, type 0, non-zero reserved field, short header. */
+	buf[0] = IPC_TYPE_COUNT;
+	assert_int_equal(ipc_decode(buf, IPC_HDR_LEN, &type, &id, out), -EBADMSG);
+	buf[0] = 0;
+	assert_int_equal(ipc_decode(buf, IPC_HDR_LEN, &type, &id, out), -EBADMSG);
+	buf[0] = IPC_START;
+	assert_int_equal(ipc_decode(buf, IPC_HDR_LEN, &type, &id, out), 0);
+	buf[2] = 1;
+	assert_int_equal(ipc_decode(buf, IPC_HDR_LEN, &type, &id, out), -EBADMSG);
+	buf[2] = 0;
+	assert_int_equal(ipc_decode(buf, IPC_HDR_LEN - 1, &type, &id, out), -EBADMSG);
+	assert_int_equal(ipc_decode(buf, IPC_MSG_MAX + 1, &type, &id, out), -EBADMSG);
+	free(out);
+}
+
+static void test_string_limits(void **state)
+{
+	union ipc_payload *m = calloc(1, sizeof(*m)), *out = malloc(sizeof(*out));
+	struct ipc_buf b;
+	uint8_t buf[IPC_MSG_MAX];
+	size_t len;
+	unsigned type;
+	uint32_t id;
+
+	(void)state;
+	/* A string as long as its field allows encodes; one byte longer cannot
+	 * be produced by the encoder and is refused by the decoder. */
+	memset(m->config_set.key, 'k', sizeof(m->config_set.key) - 1);
+	assert_int_equal(ipc_encode(IPC_CONFIG_SET, 1, m, buf, sizeof(buf), &len), 0);
+	ipc_buf_init(&b, buf, sizeof(buf));
+	ipc_buf_put_u16(&b, IPC_CONFIG_SET);
+	ipc_buf_put_u16(&b, 0);
+	ipc_buf_put_u32(&b, 1);
+	ipc_buf_put_u16(&b, (uint16_t)sizeof(m->config_set.key));
+	for (size_t i = 0; i < sizeof(m->config_set.key); i++)
+		ipc_buf_put_u8(&b, 'k');
+	ipc_buf_put_u16(&b, 0);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(ipc_decode(buf, b.off, &type, &id, out), -EBADMSG);
+	/* An embedded NUL is refused. */
+	ipc_buf_init(&b, buf, sizeof(buf));
+	ipc_buf_put_u16(&b, IPC_CONFIG_SET);
+	ipc_buf_put_u16(&b, 0);
+	ipc_buf_put_u32(&b, 1);
+	ipc_buf_put_u16(&b, 3);
+	ipc_buf_put_u8(&b, 'a');
+	ipc_buf_put_u8(&b, 0);
+	ipc_buf_put_u8(&b, 'b');
+	ipc_buf_put_u16(&b, 0);
+	assert_int_equal(ipc_decode(buf, b.off, &type, &id, out), -EBADMSG);
+	/* An array count over its maximum is refused before any element. */
+	ipc_buf_init(&b, buf, sizeof(buf));
+	ipc_buf_put_u16(&b, IPC_ACTION_RES);
+	ipc_buf_put_u16(&b, 0);
+	ipc_buf_put_u32(&b, 1);
+	ipc_buf_put_u16(&b, 200);          /* status */
+	ipc_buf_put_str(&b, "ok", 31);     /* reason */
+	ipc_buf_put_str(&b, "", 255);      /* message */
+	ipc_buf_put_u64(&b, 1);            /* audit_seq */
+	ipc_buf_put_u32(&b, 0);            /* retry_after */
+	ipc_buf_put_u16(&b, IPC_ITEMS_MAX + 1);
+	for (int i = 0; i < IPC_ITEMS_MAX + 1; i++) {
+		ipc_buf_put_u8(&b, 0);
+		ipc_buf_put_str(&b, "OK", 63);
+	}
+	ipc_buf_put_str(&b, "", 4095);     /* body */
+	assert_int_equal(b.err, 0);
+	assert_int_equal(ipc_decode(buf, b.off, &type, &id, out), -EBADMSG);
+	/* The same with IPC_ITEMS_MAX items decodes. */
+	ipc_buf_init(&b, buf, sizeof(buf));
+	ipc_buf_put_u16(&b, IPC_ACTION_RES);
+	ipc_buf_put_u16(&b, 0);
+	ipc_buf_put_u32(&b, 1);
+	ipc_buf_put_u16(&b, 200);
+	ipc_buf_put_str(&b, "ok", 31);
+	ipc_buf_put_str(&b, "", 255);
+	ipc_buf_put_u64(&b, 1);
+	ipc_buf_put_u32(&b, 0);
+	ipc_buf_put_u16(&b, IPC_ITEMS_MAX);
+	for (int i = 0; i < IPC_ITEMS_MAX; i++) {
+		ipc_buf_put_u8(&b, 0);
+		ipc_buf_put_str(&b, "OK", 63);
+	}
+	ipc_buf_put_str(&b, "", 4095);
+	assert_int_equal(ipc_decode(buf, b.off, &type, &id, out), 0);
+	assert_int_equal(out->action_res.nitems, IPC_ITEMS_MAX);
+	free(m);
+	free(out);
+}
+
+static void test_channel_roles_and_fds(void **state)
+{
+	int sv[2], pipefd[2], fd;
+	struct ipc_chan sup, child;
+	union ipc_payload *m = calloc(1, sizeof(*m));
+	struct ipc_peer_channel pc = { .role = IPC_ROLE_EXEC };
+	struct ipc_action_res res;
+	unsigned type;
+	uint32_t id;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(ipc_chan_init(&sup, sv[0], IPC_ROLE_SUPERVISOR, IPC_ROLE_HTTP), 0);
+	assert_int_equal(ipc_chan_init(&child, sv[1], IPC_ROLE_HTTP, IPC_ROLE_SUPERVISOR), 0);
+	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EAGAIN);
+
+	/* A declared fd arrives close-on-exec and works. */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, pipefd[1]), 0);
+	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), 0);
+	assert_int_equal(type, IPC_PEER_CHANNEL);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	/* A type that needs an fd cannot be sent without one, and vice versa. */
+	assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, -1), -EINVAL);
+	assert_int_equal(ipc_chan_send(&sup, IPC_START, 3, m, pipefd[0]), -EINVAL);
+
+	/* The supervisor may not send what only the executor sends. */
+	memset(&res, 0, sizeof(res));
+	res.status = 200;
+	assert_int_equal(ipc_chan_send(&sup, IPC_ACTION_RES, 4, &res, -1), 0);
+	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EPROTO);
+
+	/* A raw datagram with an fd on a type that declares none: refused, fd closed. */
+	{
+		uint8_t raw[IPC_HDR_LEN] = { IPC_START, 0, 0, 0, 0, 0, 0, 0 };
+		struct iovec iov = { raw, sizeof(raw) };
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} u;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pipefd[0], sizeof(int));
+		assert_true(sendmsg(sup.fd, &mh, 0) > 0);
+		assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EPROTO);
+		assert_int_equal(fd, -1);
+	}
+
+	/* Peer credentials: both ends are this process. */
+	assert_int_equal(ipc_peer_check(child.fd, getuid()), 0);
+
+	/* EOF is reported as -EPIPE. */
+	ipc_chan_close(&sup);
+	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EPIPE);
+	ipc_chan_close(&child);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	free(m);
+}
+
+static void test_queue_when_full(void **state)
+{
+	int sv[2];
+	struct ipc_chan a, b;
+	union ipc_payload *m = calloc(1, sizeof(*m));
+	struct ipc_admin_row row;
+	unsigned type, n = 0;
+	uint32_t id;
+	int fd, r;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(ipc_chan_init(&a, sv[0], IPC_ROLE_EXEC, IPC_ROLE_ADMIN), 0);
+	assert_int_equal(ipc_chan_init(&b, sv[1], IPC_ROLE_ADMIN, IPC_ROLE_EXEC), 0);
+	memset(row.json, 'x', sizeof(row.json) - 1);
+	row.json[sizeof(row.json) - 1] = '\0';
+	/* Fill the socket, then the bounded queue, then get -ENOBUFS. */
+	for (;;) {
+		r = ipc_chan_send(&a, IPC_ADMIN_ROW, n, &row, -1);
+		if (r)
+			break;
+		n++;
+	}
+	assert_int_equal(r, -ENOBUFS);
+	assert_true(ipc_chan_want_write(&a));
+	assert_int_equal(a.queued, IPC_QUEUE_MAX);
+	/* Everything queued arrives, in order. */
+	for (uint32_t want = 0; want < n;) {
+		r = ipc_chan_recv(&b, &type, &id, m, &fd);
+		if (r == -EAGAIN) {
+			r = ipc_chan_flush(&a);
+			assert_true(r == 0 || r == -EAGAIN);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(id, want);
+		want++;
+	}
+	assert_false(ipc_chan_want_write(&a));
+	ipc_chan_close(&a);
+	ipc_chan_close(&b);
+	free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_every_type),
+		cmocka_unit_test(test_fields_survive),
+		cmocka_unit_test(test_truncation_loop),
+		cmocka_unit_test(test_bitflip_loop),
+		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_string_limits),
+		cmocka_unit_test(test_channel_roles_and_fds),
+		cmocka_unit_test(test_queue_when_full),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
