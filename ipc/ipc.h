@@ -85,7 +85,7 @@ enum ipc_kind {
  */
 enum ipc_op {
 	OP_NONE = 0,
-	OP_KEY,          /* arg: canonical key name (OK, F1, 5, *, #, L3 ...) */
+	OP_KEY,          /* arg: canonical key name (OK, F1, 5, STAR, POUND, L3 ...) */
 	OP_DIAL,         /* arg: number, arg2: outgoing_uri (may be empty) */
 	OP_ANSWER,       /* ANSWER, ASW */
 	OP_OFFHOOK,

@@ -14,6 +14,8 @@
  * Details the callers rely on:
  * - Parameters are split on the raw '&' and '=' before decoding, so %26 and
  *   %3D are data; %3B inside key= is a ';' separator (decoded, then split).
+ *   A malformed escape or a NUL anywhere, even in an ignored parameter,
+ *   fails the text.
  * - Unknown parameter names are ignored; each parameter the parser reads
  *   (key, number, outgoing_uri, phonecfg, accounts, dnd, fw, wait, p, q,
  *   username, pwd, jumpto) may appear only once.  key=, number= and

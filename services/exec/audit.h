@@ -12,6 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Longest JSON object audit_query() produces: one fits an IPC_ADMIN_ROW.
+ * audit_append() bounds every field so a row stays within it: request 511
+ * bytes, source and user 63, an item 63, the items array 2 KiB (further
+ * items are summed up as {"item":"+N more","outcome":"truncated"}).  Control
+ * characters and invalid UTF-8 are stored as '?', so neither the JSON nor the
+ * syslog line can be forged by what a client sent. */
+#define AUDIT_JSON_MAX 4000
+
 struct audit_item {
 	const char *item;
 	const char *outcome;   /* ok, ignored, unsupported, failed, not-run */
@@ -40,13 +48,20 @@ struct audit_filter {
 
 struct audit;
 
+/* max_rows 0: -EINVAL.  Also connects the syslog socket (openlog with
+ * LOG_NDELAY), so it is open before the sandbox forbids socket(). */
 int audit_init(struct store *st, unsigned max_rows, struct audit **out);
 void audit_free(struct audit *a);
-/* Appends inside the caller's transaction; *seq gets the new row's seq. */
+/* Appends inside the caller's transaction; *seq gets the new row's seq (may
+ * be NULL).  The syslog line is sent at once, so a row rolled back later
+ * still shows in syslog as attempted. */
 int audit_append(struct audit *a, const struct audit_row *row, uint64_t *seq);
-/* Deletes the oldest rows beyond max_rows (call inside a transaction, now and then). */
+/* Deletes the oldest rows beyond max_rows (call inside a transaction, now
+ * and then; without one it makes its own).  Cheap when nothing is due. */
 int audit_prune(struct audit *a);
-/* Calls fn with one JSON object per matching row (DESIGN.md section 9 fields). */
+/* Calls fn with one JSON object per matching row (DESIGN.md section 9
+ * fields; at most AUDIT_JSON_MAX bytes).  since/until are inclusive whole
+ * seconds.  A non-zero return from fn stops the query and is returned. */
 int audit_query(struct audit *a, const struct audit_filter *f, int (*fn)(void *arg, const char *json), void *arg);
 
 #endif

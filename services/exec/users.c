@@ -520,6 +520,7 @@ static int initial_file_write(const char *dir, const char *path, const char *pw)
 		log_err("users: %s: %s", path, strerror(errno));
 		return err;
 	}
+	errno = 0;
 	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0)
 		err = errno ? -errno : -EIO;
 	if (close(fd) < 0 && !err)

@@ -254,7 +254,7 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 		goto done;
 	}
 	r = action_parse(req->query, strlen(req->query), parsed, err, sizeof(err));
-	if (r == -E2BIG) {
+	if (r == -E2BIG && strlen(req->query) > ACTION_TEXT_MAX) {
 		refuse_to_exec(fe, c, out, 414, err, json, head);
 		goto done;
 	}

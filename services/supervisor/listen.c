@@ -120,22 +120,34 @@ int supervisor_listen_open(const struct supervisor_addr *a, int *fd, char *err, 
 	return 0;
 }
 
+int supervisor_admin_path(const char *run_dir, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int n = snprintf(path, pathlen, "%s/admin.sock", run_dir);
+
+	/* A truncated path would bind a different file than the one aurictl looks for. */
+	if (n < 0 || (size_t)n >= pathlen || (size_t)n >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "admin socket path %s/admin.sock is longer than %zu bytes",
+			 run_dir, sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 int supervisor_admin_open(const char *run_dir, bool chown_it, uid_t uid, gid_t gid,
 			  int *fd, char *path, size_t pathlen, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t old_mask;
-	int s, r, n;
+	int s, r;
 
 	*fd = -1;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/admin.sock", run_dir);
-	/* A truncated path would bind a different file than the one aurictl looks for. */
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) || (size_t)n >= pathlen) {
-		snprintf(err, errlen, "admin socket path %s/admin.sock is longer than %zu bytes",
-			 run_dir, sizeof(sun.sun_path) - 1);
+	r = supervisor_admin_path(run_dir, sun.sun_path, sizeof(sun.sun_path), err, errlen);
+	if (r)
+		return r;
+	if (strlen(sun.sun_path) >= pathlen)
 		return -ENAMETOOLONG;
-	}
 	if (lstat(sun.sun_path, &st) == 0) {
 		/* Only a stale socket of ours is removed, never some other file. */
 		if (!S_ISSOCK(st.st_mode)) {

@@ -34,6 +34,7 @@ int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 {
 	static const char *const levels[] = { "err", "warn", "info", "debug" };
 	struct supervisor_addr addrs[SUPERVISOR_LISTEN_MAX];
+	char path[PATH_MAX], msg[512];
 	size_t n;
 	bool level_ok = false;
 
@@ -43,6 +44,10 @@ int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "aurid.log.level: expected err, warn, info or debug, got '%s'",
 			 cfg->log_level);
 		return -EINVAL;
+	}
+	if (supervisor_admin_path(cfg->run_dir, path, sizeof(path), msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "aurid.run_dir: %s", msg);
+		return -ENAMETOOLONG;
 	}
 	return supervisor_listen_parse("aurid.http.listen", cfg->http_listen, addrs,
 				       SUPERVISOR_LISTEN_MAX, &n, err, errlen);

@@ -75,6 +75,9 @@ int supervisor_listen_parse(const char *key, const char *list, struct supervisor
 /* A listening TCP socket (SO_REUSEADDR, close-on-exec, non-blocking). */
 int supervisor_listen_open(const struct supervisor_addr *a, int *fd, char *err, size_t errlen);
 
+/* <run_dir>/admin.sock into path; -ENAMETOOLONG if it does not fit sun_path. */
+int supervisor_admin_path(const char *run_dir, char *path, size_t pathlen, char *err, size_t errlen);
+
 /*
  * Preconditions: run_dir exists; when chown_it, the process is root.
  * Binds <run_dir>/admin.sock (SOCK_SEQPACKET, mode 0660, uid:gid when

@@ -1,0 +1,1274 @@
+/*
+ * The HTTP/1.1 server: one libuv loop, one http_parser per connection, one
+ * handler call per request, answers in request order.
+ *
+ * A connection lives through these steps:
+ *
+ *   reading   bytes go through the parser; a complete request pauses it and
+ *             is handed to the handler ("pending") until http_respond();
+ *             bytes that arrive meanwhile wait in rbuf (bounded), unparsed.
+ *   finishing after a last answer (Connection: close, an error, a timeout,
+ *             EOF): no more requests; the answers are flushed, then
+ *             uv_shutdown sends FIN and we linger a little, reading and
+ *             dropping, so that the client reads our answer instead of a
+ *             reset caused by its unread bytes.
+ *   closing   uv_close on both handles; the memory goes when the close
+ *             callbacks have run and no answer is pending any more.
+ *
+ * Answers given while the parse loop runs (the handler answered at once)
+ * are collected in one buffer and written with a single uv_write when the
+ * loop ends, so a pipelined burst costs one write.
+ */
+#include "server.h"
+
+#include "services/common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HTTP_LISTEN_BACKLOG 128
+#define HTTP_RBUF_MIN       4096
+#define HTTP_PIPELINE_MAX   (64 * 1024)   /* unparsed bytes kept while an answer is pending */
+#define HTTP_WQUEUE_MAX     (256 * 1024)  /* unsent answer bytes before we stop taking requests */
+#define HTTP_WBUF_MIN       1024
+#define HTTP_WBUF_KEEP      (16 * 1024)   /* largest write buffer kept for the next answer */
+#define HTTP_LINGER_MS      1000
+#define HTTP_HNAME_MAX      24            /* longer header names are none of ours */
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+enum http_hdr {
+	HDR_OTHER = -1,
+	HDR_AUTHORIZATION,
+	HDR_ACCEPT,
+	HDR_SEC_FETCH_SITE,
+	HDR_SEC_FETCH_MODE,
+	HDR_HOST,
+	HDR_N
+};
+
+/*
+ * The headers we keep.  A second copy of a single-valued one is refused:
+ * two Authorization or Host lines, or a Sec-Fetch-Site saying both
+ * "cross-site" and "same-origin", are a confused or hostile client, and
+ * picking either copy could be the wrong one.  Accept is a list and joins.
+ */
+static const struct {
+	const char *name;
+	size_t len;
+	int joins;
+} hdr_table[HDR_N] = {
+	[HDR_AUTHORIZATION] = { "authorization", 13, 0 },
+	[HDR_ACCEPT] = { "accept", 6, 1 },
+	[HDR_SEC_FETCH_SITE] = { "sec-fetch-site", 14, 0 },
+	[HDR_SEC_FETCH_MODE] = { "sec-fetch-mode", 14, 0 },
+	[HDR_HOST] = { "host", 4, 0 },
+};
+
+enum http_hstate { HS_NONE, HS_FIELD, HS_VALUE };
+enum http_timer { TIMER_NONE, TIMER_IDLE, TIMER_REQUEST, TIMER_LINGER };
+
+/* The strings of one request; the URL and kept header values are bounded by HTTP_HEADERS_MAX. */
+struct http_strings {
+	char url[HTTP_URI_MAX + 1];
+	char pq[HTTP_URI_MAX + 2];            /* path NUL query NUL */
+	char hdr[HTTP_HEADERS_MAX + 16];      /* kept header values, each NUL-terminated */
+};
+
+struct http_wbuf {
+	uv_write_t req;
+	struct http_conn *conn;
+	size_t len;
+	size_t cap;
+	char data[];
+};
+
+struct http_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_shutdown_t shut;
+	http_parser parser;
+	struct http_server *srv;
+	struct http_conn *next, **pprev;      /* srv->conns, while open */
+
+	struct sockaddr_storage addr;         /* peer, IPv4-mapped folded to IPv4 */
+	char peer[INET6_ADDRSTRLEN];
+	uint16_t peer_port;
+
+	char *rbuf;                           /* [roff, rlen) read but not yet parsed */
+	size_t roff, rlen, rcap;
+	uint64_t t_data;                      /* arrival of the oldest unparsed byte */
+	uint64_t t_req;                       /* first byte of the current request */
+
+	struct http_strings *str;
+	size_t url_len;
+	size_t hdr_len;
+	int hval[HDR_N];                      /* offset in str->hdr, -1 if absent */
+	char hname[HTTP_HNAME_MAX];
+	size_t hname_len;
+	enum http_hstate hstate;
+	int cur_hdr;                          /* kept header being received, or HDR_OTHER */
+	int last_hdr;                         /* the value that ends str->hdr */
+	size_t val_start;                     /* where the current value's own bytes begin */
+	int val_joined;                       /* ", " was put before them */
+	uint64_t body_len;
+	int err_status;
+	const char *err_text;
+
+	struct http_request req;              /* the pending request */
+	struct http_wbuf *out;                /* answers not yet handed to uv_write */
+	struct http_wbuf *spare;              /* a finished buffer kept for reuse */
+	unsigned nwrites;                     /* uv_writes in flight */
+	uint64_t written;                     /* write callbacks seen: progress for the idle timer */
+	uint64_t written_seen;
+	enum http_timer timer_kind;
+	int nhandles;                         /* handles not yet closed */
+
+	unsigned in_request : 1;              /* a message has begun and not completed */
+	unsigned line_done : 1;               /* the request line is behind us */
+	unsigned keep_alive : 1;
+	unsigned head : 1;                    /* the pending request is a HEAD */
+	unsigned pending : 1;                 /* the handler owes an answer */
+	unsigned parsing : 1;                 /* inside conn_parse: answers are collected */
+	unsigned reading : 1;
+	unsigned eof : 1;
+	unsigned failed : 1;                  /* the parser is done with this connection */
+	unsigned finishing : 1;
+	unsigned shut_sent : 1;
+	unsigned shut_done : 1;
+	unsigned closing : 1;
+	unsigned admitted : 1;
+};
+
+struct http_server {
+	uv_loop_t *loop;
+	struct http_limits lim;
+	http_handler_fn fn;
+	void *arg;
+	struct http_conn *conns;              /* open connections */
+	unsigned nconns;
+	unsigned nalloc;                      /* conn objects not yet freed, open or not */
+	size_t nls, nls_open;
+	int stopping;
+	struct http_stats stats;
+	time_t date_t;
+	char date[48];                        /* "Date: ...\r\n" for date_t */
+	uv_tcp_t ls[];
+};
+
+static const char resp_503[] = "HTTP/1.1 503 Service Unavailable\r\n"
+			       "Retry-After: 1\r\n"
+			       "Content-Length: 0\r\n"
+			       "Connection: close\r\n\r\n";
+
+static void conn_parse(struct http_conn *c);
+static void conn_settle(struct http_conn *c);
+static void conn_finish(struct http_conn *c);
+static void conn_close(struct http_conn *c);
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- server lifetime ---------------------------------------------------- */
+
+static void server_maybe_free(struct http_server *s)
+{
+	if (s->stopping && s->nls_open == 0 && s->nalloc == 0)
+		free(s);
+}
+
+static void on_listener_close(uv_handle_t *h)
+{
+	struct http_server *s = h->data;
+
+	s->nls_open--;
+	server_maybe_free(s);
+}
+
+/* ---- write buffers ------------------------------------------------------ */
+
+static void wbuf_release(struct http_conn *c, struct http_wbuf *w)
+{
+	if (!c->spare && w->cap <= HTTP_WBUF_KEEP) {
+		w->len = 0;
+		c->spare = w;
+		return;
+	}
+	free(w);
+}
+
+/* Room for need more bytes in c->out; NULL if memory is short. */
+static struct http_wbuf *wbuf_room(struct http_conn *c, size_t need)
+{
+	struct http_wbuf *w = c->out;
+	size_t cap;
+
+	if (w && w->cap - w->len >= need)
+		return w;
+	if (!w && c->spare && c->spare->cap >= need) {
+		c->out = c->spare;
+		c->spare = NULL;
+		return c->out;
+	}
+	cap = (w ? w->len : 0) + need;
+	cap = cap < HTTP_WBUF_MIN ? HTTP_WBUF_MIN : cap + cap / 4;
+	/* Not in flight yet (uv_write has not seen it), so it may move. */
+	w = realloc(w, sizeof(*w) + cap);
+	if (!w)
+		return NULL;
+	if (!c->out) {
+		w->conn = c;
+		w->len = 0;
+	}
+	w->cap = cap;
+	c->out = w;
+	return w;
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct http_wbuf *w = container_of(req, struct http_wbuf, req);
+	struct http_conn *c = w->conn;
+
+	c->nwrites--;
+	c->written++;
+	wbuf_release(c, w);
+	if (c->closing)
+		return;
+	if (status < 0) {
+		log_debug("http: %s:%u: write: %s", c->peer, c->peer_port, uv_strerror(status));
+		conn_close(c);
+		return;
+	}
+	/* Requests left waiting because the client was not reading its answers. */
+	if (!c->pending && !c->finishing && c->rlen > c->roff)
+		conn_parse(c);
+}
+
+static void conn_flush(struct http_conn *c)
+{
+	struct http_wbuf *w = c->out;
+	uv_buf_t b;
+	int r;
+
+	if (!w || w->len == 0 || c->closing)
+		return;
+	c->out = NULL;
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+	if (r < 0) {
+		wbuf_release(c, w);
+		conn_close(c);
+		return;
+	}
+	c->nwrites++;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+static void timer_arm(struct http_conn *c, enum http_timer kind, unsigned ms)
+{
+	c->timer_kind = kind;
+	c->written_seen = c->written;
+	uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+static void timer_stop(struct http_conn *c)
+{
+	if (c->timer_kind != TIMER_NONE) {
+		c->timer_kind = TIMER_NONE;
+		uv_timer_stop(&c->timer);
+	}
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/* The Date line, formatted once per second: time() is a vDSO call, strftime is not free. */
+static const char *server_date(struct http_server *s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != s->date_t) {
+		s->date_t = now;
+		gmtime_r(&now, &tm);
+		if (strftime(s->date, sizeof(s->date), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm) == 0)
+			s->date[0] = '\0';
+	}
+	return s->date;
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* Append one complete answer to c->out. */
+static int conn_put_answer(struct http_conn *c, int status, const char *ctype, const char *extra,
+			   const void *body, size_t len, int close)
+{
+	const char *date = server_date(c->srv);
+	const char *reason;
+	size_t ctlen = ctype ? strlen(ctype) : 0;
+	size_t exlen = extra ? strlen(extra) : 0;
+	size_t datelen = strlen(date);
+	int no_length = status < 200 || status == 204 || status == 304;
+	int no_body = no_length || c->head;
+	struct http_wbuf *w;
+	char *p;
+
+	if (status < 100 || status > 999) {
+		log_err("http: answer with status %d; sending 500", status);
+		status = 500;
+	}
+	reason = http_status_text(status);
+	w = wbuf_room(c, 128 + strlen(reason) + datelen + ctlen + exlen + (no_body ? 0 : len));
+	if (!w)
+		return -ENOMEM;
+	p = w->data + w->len;
+	p = put(p, "HTTP/1.1 ", 9);
+	p = put_u64(p, (uint64_t)status);
+	*p++ = ' ';
+	p = put(p, reason, strlen(reason));
+	p = put(p, "\r\n", 2);
+	p = put(p, date, datelen);
+	if (ctlen) {
+		p = put(p, "Content-Type: ", 14);
+		p = put(p, ctype, ctlen);
+		p = put(p, "\r\n", 2);
+	}
+	if (!no_length) {
+		p = put(p, "Content-Length: ", 16);
+		p = put_u64(p, len);
+		p = put(p, "\r\n", 2);
+	}
+	p = close ? put(p, "Connection: close\r\n", 19) : put(p, "Connection: keep-alive\r\n", 24);
+	if (exlen) {
+		p = put(p, extra, exlen);
+		/* A missing CRLF would swallow the blank line ending the headers. */
+		if (exlen < 2 || extra[exlen - 2] != '\r' || extra[exlen - 1] != '\n')
+			p = put(p, "\r\n", 2);
+	}
+	p = put(p, "\r\n", 2);
+	if (!no_body && len)
+		p = put(p, body, len);
+	w->len = (size_t)(p - w->data);
+	return 0;
+}
+
+/* ---- request state ------------------------------------------------------ */
+
+static void request_reset(struct http_conn *c)
+{
+	c->url_len = 0;
+	c->hdr_len = 0;
+	for (int i = 0; i < HDR_N; i++)
+		c->hval[i] = -1;
+	c->hstate = HS_NONE;
+	c->cur_hdr = HDR_OTHER;
+	c->last_hdr = HDR_OTHER;
+	c->body_len = 0;
+	c->err_status = 0;
+	c->err_text = NULL;
+	c->line_done = 0;
+	c->head = 0;
+}
+
+/* Record why the request is refused (the first reason wins); -1 makes the parser stop. */
+static int request_fail(struct http_conn *c, int status, const char *why)
+{
+	if (!c->err_status) {
+		c->err_status = status;
+		c->err_text = why;
+	}
+	return -1;
+}
+
+static int hdr_append(struct http_conn *c, const char *s, size_t n)
+{
+	/* The parser's header limit bounds this already; the check keeps that an assumption, not a hole. */
+	if (n > sizeof(c->str->hdr) - 1 - c->hdr_len)
+		return request_fail(c, 431, "request header fields too large");
+	memcpy(c->str->hdr + c->hdr_len, s, n);
+	c->hdr_len += n;
+	return 0;
+}
+
+static int hdr_lookup(const struct http_conn *c)
+{
+	for (int i = 0; i < HDR_N; i++) {
+		if (c->hname_len == hdr_table[i].len && memcmp(c->hname, hdr_table[i].name, c->hname_len) == 0)
+			return i;
+	}
+	return HDR_OTHER;
+}
+
+/* The name is complete: pick the slot its value goes to. */
+static int value_begin(struct http_conn *c)
+{
+	int h = hdr_lookup(c);
+	int old;
+
+	c->cur_hdr = h;
+	c->hstate = HS_VALUE;
+	if (h == HDR_OTHER)
+		return 0;
+	old = c->hval[h];
+	c->val_joined = 0;
+	if (old < 0) {
+		c->hval[h] = (int)c->hdr_len;
+		c->val_start = c->hdr_len;
+		return 0;
+	}
+	if (!hdr_table[h].joins)
+		return request_fail(c, 400, "repeated header field");
+	if (c->last_hdr == h) {
+		c->hdr_len--;       /* reopen it: drop its NUL */
+	} else {
+		/* Move the earlier value to the end so that the joined one is contiguous. */
+		size_t n = strlen(c->str->hdr + old);
+
+		if (n + 1 > sizeof(c->str->hdr) - c->hdr_len)
+			return request_fail(c, 431, "request header fields too large");
+		memmove(c->str->hdr + c->hdr_len, c->str->hdr + old, n);
+		c->hval[h] = (int)c->hdr_len;
+		c->hdr_len += n;
+	}
+	if ((size_t)c->hval[h] < c->hdr_len) {
+		if (hdr_append(c, ", ", 2))
+			return -1;
+		c->val_joined = 1;
+	}
+	c->val_start = c->hdr_len;
+	return 0;
+}
+
+static int value_end(struct http_conn *c)
+{
+	char *s = c->str->hdr;
+
+	c->hstate = HS_NONE;
+	if (c->cur_hdr == HDR_OTHER)
+		return 0;
+	/* The parser strips leading blanks, not trailing ones. */
+	while (c->hdr_len > c->val_start && (s[c->hdr_len - 1] == ' ' || s[c->hdr_len - 1] == '\t'))
+		c->hdr_len--;
+	if (c->val_joined && c->hdr_len == c->val_start)
+		c->hdr_len -= 2;    /* an empty repeat adds nothing */
+	if (hdr_append(c, "", 1) == 0)
+		;
+	if (c->hdr_len == 0 || s[c->hdr_len - 1] != '\0') {
+		if (c->hdr_len < sizeof(c->str->hdr))
+			s[c->hdr_len++] = '\0';
+		return request_fail(c, 431, "request header fields too large");
+	}
+	c->last_hdr = c->cur_hdr;
+	c->cur_hdr = HDR_OTHER;
+	return 0;
+}
+
+/* ---- parser callbacks --------------------------------------------------- */
+
+static int on_message_begin(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	c->in_request = 1;
+	c->t_req = c->t_data;
+	timer_arm(c, TIMER_REQUEST, c->srv->lim.header_timeout_ms);
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+	struct http_conn *c = p->data;
+	size_t room = HTTP_URI_MAX - c->url_len;
+
+	/* The non-strict parser lets TAB and FF through; nothing needs them and logs should not see them. */
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)at[i] < 0x20 || at[i] == 0x7f)
+			return request_fail(c, 400, "control character in the request target");
+	}
+	if (n > room) {
+		memcpy(c->str->url + c->url_len, at, room);
+		c->url_len = HTTP_URI_MAX;
+		return request_fail(c, 414, "request target too long");
+	}
+	memcpy(c->str->url + c->url_len, at, n);
+	c->url_len += n;
+	return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+	struct http_conn *c = p->data;
+
+	c->line_done = 1;
+	if (c->hstate == HS_VALUE && value_end(c))
+		return -1;
+	if (c->hstate != HS_FIELD) {
+		c->hstate = HS_FIELD;
+		c->hname_len = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* "Host : x" passes the non-strict parser; RFC 9112 says reject it (smuggling). */
+		if (at[i] == ' ' || at[i] == '\t')
+			return request_fail(c, 400, "white space in a header field name");
+		if (c->hname_len < sizeof(c->hname))
+			c->hname[c->hname_len] = (char)(at[i] | ((at[i] >= 'A' && at[i] <= 'Z') ? 0x20 : 0));
+		if (c->hname_len < sizeof(c->hname))
+			c->hname_len++;
+	}
+	return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+	struct http_conn *c = p->data;
+
+	/*
+	 * Several calls for one value: the value was split across reads, or
+	 * folded (obs-fold); a fold comes with its leading blanks, so plain
+	 * concatenation replaces each CRLF fold by white space, as RFC 9112
+	 * allows.
+	 */
+	if (c->hstate == HS_FIELD && value_begin(c))
+		return -1;
+	if (c->cur_hdr == HDR_OTHER || n == 0)
+		return 0;
+	return hdr_append(c, at, n);
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	c->line_done = 1;
+	if (c->hstate == HS_FIELD && value_begin(c))
+		return -1;
+	if (c->hstate == HS_VALUE && value_end(c))
+		return -1;
+	if (p->http_major != 1)
+		return request_fail(c, 400, "unsupported HTTP version");
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX)
+		return request_fail(c, 413, "request body too large");
+	return 0;
+}
+
+static int on_chunk_header(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	/* Refuse a too-large chunk when it is announced, not after reading it. */
+	if (p->content_length > HTTP_BODY_MAX - c->body_len)
+		return request_fail(c, 413, "request body too large");
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+	struct http_conn *c = p->data;
+
+	(void)at;
+	c->body_len += n;
+	if (c->body_len > HTTP_BODY_MAX)
+		return request_fail(c, 413, "request body too large");
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct http_conn *c = p->data;
+
+	c->in_request = 0;
+	c->keep_alive = http_should_keep_alive(p) != 0;
+	timer_stop(c);
+	/* Stop here: the next request waits until this one is answered. */
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings parser_settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_chunk_header = on_chunk_header,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static void request_fill(struct http_conn *c)
+{
+	struct http_request *r = &c->req;
+	char *pq = c->str->pq;
+	const char *url = c->str->url;
+	size_t i = 0, n = 0;
+
+	c->str->url[c->url_len] = '\0';
+	/* Path up to '?' or '#', query from '?' up to '#'; a fragment is never the server's business. */
+	while (i < c->url_len && url[i] != '?' && url[i] != '#')
+		pq[n++] = url[i++];
+	pq[n++] = '\0';
+	r->path = pq;
+	r->query = pq + n;
+	if (i < c->url_len && url[i] == '?') {
+		i++;
+		while (i < c->url_len && url[i] != '#')
+			pq[n++] = url[i++];
+	}
+	pq[n] = '\0';
+
+	r->method = c->url_len || c->line_done ? http_method_str((enum http_method)c->parser.method) : "";
+	r->url = c->str->url;
+	r->authorization = c->hval[HDR_AUTHORIZATION] >= 0 ? c->str->hdr + c->hval[HDR_AUTHORIZATION] : NULL;
+	r->accept = c->hval[HDR_ACCEPT] >= 0 ? c->str->hdr + c->hval[HDR_ACCEPT] : NULL;
+	r->sec_fetch_site = c->hval[HDR_SEC_FETCH_SITE] >= 0 ? c->str->hdr + c->hval[HDR_SEC_FETCH_SITE] : NULL;
+	r->sec_fetch_mode = c->hval[HDR_SEC_FETCH_MODE] >= 0 ? c->str->hdr + c->hval[HDR_SEC_FETCH_MODE] : NULL;
+	r->host = c->hval[HDR_HOST] >= 0 ? c->str->hdr + c->hval[HDR_HOST] : NULL;
+	r->peer = c->peer;
+	r->peer_port = c->peer_port;
+	r->tls = 0;
+	r->t_recv_ns = c->in_request || c->line_done || c->url_len ? c->t_req : c->t_data;
+	r->error_status = c->err_status;
+	r->error = c->err_text;
+}
+
+static void dispatch(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	request_fill(c);
+	c->head = c->parser.method == HTTP_HEAD && !c->err_status;
+	c->pending = 1;
+	s->stats.requests++;
+	if (c->err_status) {
+		s->stats.errors++;
+		log_debug("http: %s:%u: %d %s", c->peer, c->peer_port, c->err_status, c->err_text);
+	}
+	s->fn(c, &c->req, s->arg);
+}
+
+/* The parser stopped on an error: name it and hand the remains to the handler. */
+static void dispatch_error(struct http_conn *c, enum http_errno err)
+{
+	c->failed = 1;
+	c->keep_alive = 0;
+	timer_stop(c);
+	if (!c->err_status) {
+		if (err == HPE_HEADER_OVERFLOW && !c->line_done)
+			request_fail(c, 414, "request line too long");
+		else if (err == HPE_HEADER_OVERFLOW)
+			request_fail(c, 431, "request header fields too large");
+		else
+			request_fail(c, 400, http_errno_description(err));
+	}
+	/* Whatever the error cut short still makes a string. */
+	if (c->hstate == HS_VALUE && c->cur_hdr != HDR_OTHER) {
+		if (c->hdr_len >= sizeof(c->str->hdr))
+			c->hdr_len = sizeof(c->str->hdr) - 1;
+		c->str->hdr[c->hdr_len] = '\0';
+	}
+	c->in_request = 0;
+	dispatch(c);
+}
+
+/*
+ * Run the parser over the unparsed bytes until they are gone, an answer is
+ * pending, or the connection is finishing; then settle what comes next.
+ */
+static void conn_parse(struct http_conn *c)
+{
+	if (c->parsing)
+		return;
+	c->parsing = 1;
+	while (!c->pending && !c->failed && !c->finishing && !c->closing && c->roff < c->rlen) {
+		enum http_errno err;
+		size_t n;
+
+		/* A client that sends requests but does not read the answers gets no more answers. */
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) +
+		    (c->out ? c->out->len : 0) > HTTP_WQUEUE_MAX)
+			break;
+		n = http_parser_execute(&c->parser, &parser_settings, c->rbuf + c->roff, c->rlen - c->roff);
+		c->roff += n;
+		err = HTTP_PARSER_ERRNO(&c->parser);
+		if (err == HPE_PAUSED) {
+			http_parser_pause(&c->parser, 0);
+			/* An Upgrade or CONNECT is answered as a plain request, and is the last one. */
+			if (c->parser.upgrade) {
+				c->keep_alive = 0;
+				c->failed = 1;
+			}
+			dispatch(c);
+		} else if (err != HPE_OK) {
+			dispatch_error(c, err);
+		}
+	}
+	if (c->roff == c->rlen)
+		c->roff = c->rlen = 0;
+	c->parsing = 0;
+	conn_settle(c);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct http_conn *c = h->data;
+
+	(void)suggested;
+	/* Nothing will parse what comes now: read it over the old bytes. */
+	if (c->failed || c->finishing)
+		c->roff = c->rlen = 0;
+	if (c->rlen == c->rcap && c->roff > 0) {
+		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+		c->rlen -= c->roff;
+		c->roff = 0;
+	}
+	if (c->rlen == c->rcap && c->rcap < HTTP_PIPELINE_MAX) {
+		size_t cap = c->rcap * 2 > HTTP_PIPELINE_MAX ? HTTP_PIPELINE_MAX : c->rcap * 2;
+		char *p = realloc(c->rbuf, cap);
+
+		if (p) {
+			c->rbuf = p;
+			c->rcap = cap;
+		}
+	}
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+static void conn_read_start(struct http_conn *c)
+{
+	if (c->reading || c->eof || c->closing)
+		return;
+	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, NULL) == 0)
+		c->reading = 1;
+}
+
+static void conn_read_stop(struct http_conn *c)
+{
+	if (!c->reading)
+		return;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = 0;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct http_conn *c = st->data;
+
+	(void)buf;
+	if (n > 0) {
+		if (c->failed || c->finishing)
+			return;
+		if (c->rlen == c->roff)
+			c->t_data = now_ns();
+		c->rlen += (size_t)n;
+		if (!c->pending)
+			conn_parse(c);
+		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX)
+			conn_read_stop(c);
+		return;
+	}
+	if (n == 0)
+		return;
+	if (n == UV_ENOBUFS) {
+		/* rbuf is full and could not grow: wait until it drains. */
+		conn_read_stop(c);
+		return;
+	}
+	conn_read_stop(c);
+	if (n != UV_EOF) {
+		log_debug("http: %s:%u: read: %s", c->peer, c->peer_port, uv_strerror((int)n));
+		conn_close(c);
+		return;
+	}
+	/* EOF may be a half-close after the last request: its answers are still wanted. */
+	c->eof = 1;
+	if (c->finishing) {
+		if (c->shut_done)
+			conn_close(c);
+		return;
+	}
+	if (!c->pending)
+		conn_settle(c);
+}
+
+/* ---- the end of a connection ---------------------------------------------- */
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct http_conn *c = req->data;
+
+	if (c->closing)
+		return;
+	c->shut_done = 1;
+	if (status < 0 || c->eof) {
+		conn_close(c);
+		return;
+	}
+	timer_arm(c, TIMER_LINGER, HTTP_LINGER_MS);
+}
+
+/* No more requests: write what is owed, then FIN, then linger. */
+static void conn_finish(struct http_conn *c)
+{
+	c->finishing = 1;
+	if (c->closing || c->shut_sent)
+		return;
+	conn_flush(c);
+	if (c->closing)
+		return;
+	c->shut_sent = 1;
+	c->shut.data = c;
+	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+		conn_close(c);
+		return;
+	}
+	/* Still bounded while the answer drains: the idle rule, with progress. */
+	timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
+	conn_read_start(c);
+}
+
+/* After an event: write, and decide between waiting, reading and finishing. */
+static void conn_settle(struct http_conn *c)
+{
+	if (c->closing)
+		return;
+	if (c->finishing) {
+		conn_finish(c);
+		return;
+	}
+	conn_flush(c);
+	if (c->closing || c->pending) {
+		if (!c->closing && c->rlen - c->roff >= HTTP_PIPELINE_MAX)
+			conn_read_stop(c);
+		return;
+	}
+	if (c->failed) {
+		conn_finish(c);
+		return;
+	}
+	if (c->rlen > c->roff) {
+		/* Blocked on the write queue; on_write resumes. */
+		conn_read_stop(c);
+		return;
+	}
+	if (c->eof) {
+		conn_finish(c);
+		return;
+	}
+	conn_read_start(c);
+	if (!c->in_request && c->timer_kind == TIMER_NONE)
+		timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
+}
+
+static void conn_free(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	free(c->out);
+	free(c->spare);
+	free(c->rbuf);
+	free(c->str);
+	free(c);
+	s->nalloc--;
+	server_maybe_free(s);
+}
+
+static void on_conn_close(uv_handle_t *h)
+{
+	struct http_conn *c = h->data;
+
+	if (--c->nhandles == 0 && !c->pending)
+		conn_free(c);
+}
+
+static void conn_close(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->admitted) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		s->nconns--;
+		uv_close((uv_handle_t *)&c->timer, on_conn_close);
+	}
+	uv_close((uv_handle_t *)&c->tcp, on_conn_close);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct http_conn *c = t->data;
+	enum http_timer kind = c->timer_kind;
+
+	c->timer_kind = TIMER_NONE;
+	switch (kind) {
+	case TIMER_REQUEST:
+		/* Slowloris: the request did not arrive in time.  Say so, then go. */
+		c->srv->stats.timeouts++;
+		log_debug("http: %s:%u: request timeout", c->peer, c->peer_port);
+		c->failed = 1;
+		c->in_request = 0;
+		if (conn_put_answer(c, 408, "text/plain", NULL, "request timeout\n", 16, 1) < 0) {
+			conn_close(c);
+			return;
+		}
+		conn_finish(c);
+		break;
+	case TIMER_IDLE:
+		/* An answer still draining to a slow reader is not idle. */
+		if (c->nwrites && c->written != c->written_seen) {
+			timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
+			return;
+		}
+		if (!c->finishing)
+			c->srv->stats.timeouts++;
+		conn_close(c);
+		break;
+	case TIMER_LINGER:
+		conn_close(c);
+		break;
+	case TIMER_NONE:
+		break;
+	}
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+/* The peer's address, IPv4-mapped IPv6 folded to IPv4 so that one host counts once. */
+static int conn_peer(struct http_conn *c)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	int r = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+
+	if (r < 0)
+		return r;
+	memset(&c->addr, 0, sizeof(c->addr));
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+			struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
+
+			a4->sin_family = AF_INET;
+			a4->sin_port = a6->sin6_port;
+			memcpy(&a4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+		} else {
+			struct sockaddr_in6 *o6 = (struct sockaddr_in6 *)&c->addr;
+
+			o6->sin6_family = AF_INET6;
+			o6->sin6_port = a6->sin6_port;
+			o6->sin6_addr = a6->sin6_addr;
+		}
+	} else if (ss.ss_family == AF_INET) {
+		memcpy(&c->addr, &ss, sizeof(struct sockaddr_in));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	if (c->addr.ss_family == AF_INET) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
+
+		inet_ntop(AF_INET, &a4->sin_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(a4->sin_port);
+	} else {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->addr;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(a6->sin6_port);
+	}
+	return 0;
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+		      sizeof(struct in6_addr)) == 0;
+}
+
+static unsigned source_count(const struct http_server *s, const struct sockaddr_storage *addr)
+{
+	unsigned n = 0;
+
+	/* A linear walk: it runs once per connection, over at most max_connections. */
+	for (const struct http_conn *o = s->conns; o; o = o->next)
+		n += (unsigned)same_host(&o->addr, addr);
+	return n;
+}
+
+/*
+ * Over a cap: a 503 costs one non-blocking write, and the connection goes
+ * now, so refusals cannot pile up.  Reading what the client already sent
+ * first means the close sends FIN, not a reset that could beat our answer.
+ */
+static void conn_refuse(struct http_conn *c, const char *why)
+{
+	uv_buf_t b = uv_buf_init((char *)resp_503, sizeof(resp_503) - 1);
+	uv_os_fd_t fd;
+	char junk[2048];
+
+	c->srv->stats.refused++;
+	log_debug("http: refused a connection: %s", why);
+	(void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+		for (int i = 0; i < 8 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+			;
+	}
+	conn_close(c);
+}
+
+static void on_connection(uv_stream_t *ls, int status)
+{
+	struct http_server *s = ls->data;
+	struct http_conn *c;
+
+	if (status < 0) {
+		log_warn("http: accept: %s", uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		/* libuv stops this listener until a later accept; nothing better to do without memory. */
+		log_err("http: accept: out of memory");
+		return;
+	}
+	c->srv = s;
+	s->nalloc++;
+	uv_tcp_init(s->loop, &c->tcp);
+	c->tcp.data = c;
+	c->nhandles = 1;
+	if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (s->nconns >= s->lim.max_connections) {
+		conn_refuse(c, "too many connections");
+		return;
+	}
+	if (conn_peer(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (source_count(s, &c->addr) >= s->lim.max_per_source) {
+		conn_refuse(c, "too many connections from one source");
+		return;
+	}
+	c->str = malloc(sizeof(*c->str));
+	c->rbuf = malloc(HTTP_RBUF_MIN);
+	if (!c->str || !c->rbuf) {
+		conn_refuse(c, "out of memory");
+		return;
+	}
+	c->rcap = HTTP_RBUF_MIN;
+	uv_timer_init(s->loop, &c->timer);
+	c->timer.data = c;
+	c->nhandles = 2;
+	c->admitted = 1;
+	c->next = s->conns;
+	c->pprev = &s->conns;
+	if (s->conns)
+		s->conns->pprev = &c->next;
+	s->conns = c;
+	s->nconns++;
+	s->stats.accepted++;
+
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	request_reset(c);
+	/* Answers go out in one write each; Nagle would hold a pipelined second one. */
+	uv_tcp_nodelay(&c->tcp, 1);
+	conn_read_start(c);
+	if (!c->reading) {
+		conn_close(c);
+		return;
+	}
+	timer_arm(c, TIMER_IDLE, s->lim.idle_timeout_ms);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int http_server_start(uv_loop_t *loop, const int *fds, size_t nfds, const struct http_limits *lim,
+		      http_handler_fn fn, void *arg, struct http_server **out)
+{
+	struct http_server *s;
+	struct sigaction sa;
+	int r = 0;
+	size_t i;
+
+	if (out)
+		*out = NULL;
+	if (!loop || !lim || !fn || !out || (nfds && !fds) || !lim->max_connections || !lim->max_per_source ||
+	    !lim->header_timeout_ms || !lim->idle_timeout_ms) {
+		r = -EINVAL;
+		goto close_fds;
+	}
+	s = calloc(1, sizeof(*s) + nfds * sizeof(s->ls[0]));
+	if (!s) {
+		r = -ENOMEM;
+		goto close_fds;
+	}
+	/* libuv writes with write(2): a client that has gone would raise SIGPIPE. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Process-wide, but aurid-http parses only requests, and all with this server's limit. */
+	http_parser_set_max_header_size(HTTP_HEADERS_MAX);
+
+	s->loop = loop;
+	s->lim = *lim;
+	s->fn = fn;
+	s->arg = arg;
+	s->nls = nfds;
+	for (i = 0; i < nfds; i++) {
+		uv_tcp_init(loop, &s->ls[i]);
+		s->ls[i].data = s;
+		s->nls_open++;
+		r = uv_tcp_open(&s->ls[i], fds[i]);
+		if (r < 0) {
+			close(fds[i]);
+			i++;
+			break;
+		}
+		r = uv_listen((uv_stream_t *)&s->ls[i], HTTP_LISTEN_BACKLOG, on_connection);
+		if (r < 0) {
+			i++;
+			break;
+		}
+	}
+	if (r < 0) {
+		log_err("http: listen: %s", uv_strerror(r));
+		for (; i < nfds; i++)
+			close(fds[i]);
+		http_server_stop(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+
+close_fds:
+	for (i = 0; fds && i < nfds; i++)
+		close(fds[i]);
+	return r;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	struct http_conn *c, *next;
+
+	if (!s || s->stopping)
+		return;
+	s->stopping = 1;
+	for (size_t i = 0; i < s->nls; i++) {
+		if (s->ls[i].data == s && !uv_is_closing((uv_handle_t *)&s->ls[i]))
+			uv_close((uv_handle_t *)&s->ls[i], on_listener_close);
+	}
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	server_maybe_free(s);
+}
+
+void http_server_stats(const struct http_server *s, struct http_stats *out)
+{
+	*out = s->stats;
+	out->active = s->nconns;
+}
+
+void http_respond(struct http_conn *c, int status, const char *content_type, const char *extra_headers,
+		  const void *body, size_t len)
+{
+	int close;
+
+	if (!c || !c->pending) {
+		log_err("http: an answer for a connection that has no request pending");
+		return;
+	}
+	c->pending = 0;
+	if (c->closing) {
+		/* The client has gone, or the server stopped: nobody to tell. */
+		if (c->nhandles == 0)
+			conn_free(c);
+		return;
+	}
+	close = !c->keep_alive || c->failed || c->err_status || c->eof;
+	if (conn_put_answer(c, status, content_type, extra_headers, body, len, close) < 0) {
+		conn_close(c);
+		return;
+	}
+	request_reset(c);
+	if (close)
+		c->finishing = 1;
+	/* Inside conn_parse the loop goes on by itself; otherwise resume it. */
+	if (!c->parsing)
+		conn_parse(c);
+}
