@@ -303,12 +303,13 @@ int config_load(struct aurid_config *cfg, const char *path, char *err, size_t er
 	long len;
 	int r;
 
-	config_defaults(cfg);
 	if (!f) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		config_defaults(cfg);
 		return r;
 	}
+	config_defaults(cfg);
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

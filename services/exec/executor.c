@@ -90,6 +90,7 @@ static void send_replies(struct executor *ex, bool committed)
 		free(r);
 	}
 	ex->reply_tail = NULL;
+	uv_idle_stop(&ex->commit_idle);
 }
 
 void executor_commit(struct executor *ex)
@@ -113,6 +114,13 @@ void executor_commit(struct executor *ex)
 static void commit_check_cb(uv_check_t *h)
 {
 	executor_commit(h->data);
+}
+
+static void commit_idle_cb(uv_idle_t *h)
+{
+	/* Nothing to do: an active idle handle makes the poll phase return at
+	 * once, so answers queued from a timer reach the check phase now. */
+	(void)h;
 }
 
 void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
@@ -161,10 +169,12 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 	r->generation = generation;
 	r->id = id;
 	memcpy(&r->res, res, sizeof(*res));
-	if (ex->reply_tail)
+	if (ex->reply_tail) {
 		ex->reply_tail->next = r;
-	else
+	} else {
 		ex->reply_head = r;
+		uv_idle_start(&ex->commit_idle, commit_idle_cb);
+	}
 	ex->reply_tail = r;
 }
 
@@ -358,6 +368,7 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		return r;
 	}
 	jobs_init(ex);
+	uv_idle_init(loop, &ex->commit_idle);
 	uv_check_init(loop, &ex->commit_check);
 	ex->commit_check.data = ex;
 	uv_check_start(&ex->commit_check, commit_check_cb);

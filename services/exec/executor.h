@@ -83,6 +83,7 @@ struct executor {
 	/* Answers waiting for the commit at the end of this loop turn. */
 	struct reply *reply_head, *reply_tail;
 	uv_check_t commit_check;
+	uv_idle_t commit_idle;           /* keeps the loop from blocking while answers wait */
 	unsigned since_prune;
 	uint64_t requests, refused;
 };

@@ -96,6 +96,8 @@ static void jobs_run(struct executor *ex)
 			j->res.items[i].outcome = (uint8_t)item_run(ex, &j->req.items[i]);
 			if (j->next_item < j->req.nitems && ex->cfg.pace_ms > 0) {
 				ex->job_running = true;
+				/* The loop's clock may be stale; pacing counts from this press. */
+				uv_update_time(ex->loop);
 				uv_timer_start(&ex->pace_timer, pace_cb, ex->cfg.pace_ms, 0);
 				return;
 			}

@@ -10,6 +10,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +161,14 @@ int users_init(struct store *st, struct users **out)
 	*out = NULL;
 	if (!u)
 		return -ENOMEM;
+#ifdef __GLIBC__
+	/* Each scrypt allocates 16 MiB and frees it.  glibc's adaptive mmap
+	 * threshold would move that block onto the heap after the first free
+	 * and never give it back (measured: 21 MB resident after a few logins
+	 * instead of 4.5 MB).  A fixed threshold keeps big blocks in mmap, so
+	 * they return to the kernel as soon as the hash is done. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	u->st = st;
 	u->now = mono_now;
 	if (!RAND_bytes(u->key, sizeof(u->key)) || !RAND_bytes(u->dummy_salt, sizeof(u->dummy_salt))) {

@@ -41,6 +41,7 @@
 #define HTTP_WQUEUE_MAX     (256 * 1024)  /* unsent answer bytes before we stop taking requests */
 #define HTTP_WBUF_MIN       1024
 #define HTTP_WBUF_KEEP      (16 * 1024)   /* largest write buffer kept for the next answer */
+#define HTTP_WBUF_FLUSH     (64 * 1024)   /* collected answers written before parsing on */
 #define HTTP_LINGER_MS      1000
 #define HTTP_HNAME_MAX      24            /* longer header names are none of ours */
 
@@ -130,10 +131,13 @@ struct http_conn {
 	unsigned nwrites;                     /* uv_writes in flight */
 	uint64_t written;                     /* write callbacks seen: progress for the idle timer */
 	uint64_t written_seen;
+	size_t wq_seen;                       /* unsent bytes when the timer was armed */
 	enum http_timer timer_kind;
 	int nhandles;                         /* handles not yet closed */
 
 	unsigned in_request : 1;              /* a message has begun and not completed */
+	unsigned begun : 1;                   /* the current request has begun (reset after its answer) */
+	unsigned in_body : 1;                 /* its headers are complete */
 	unsigned line_done : 1;               /* the request line is behind us */
 	unsigned keep_alive : 1;
 	unsigned head : 1;                    /* the pending request is a HEAD */
@@ -174,6 +178,7 @@ static void conn_parse(struct http_conn *c);
 static void conn_settle(struct http_conn *c);
 static void conn_finish(struct http_conn *c);
 static void conn_close(struct http_conn *c);
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
 
 static uint64_t now_ns(void)
 {
@@ -259,16 +264,42 @@ static void on_write(uv_write_t *req, int status)
 		conn_parse(c);
 }
 
+/*
+ * One write(2) for everything collected.  uv_try_write first: when the
+ * kernel takes it all (the usual case for small answers) there is no
+ * request, no callback, and no epoll_ctl, which libuv would otherwise issue
+ * after every completed uv_write.  It refuses while earlier writes are
+ * queued, so the order holds.  Whatever it leaves goes by uv_write.
+ */
 static void conn_flush(struct http_conn *c)
 {
 	struct http_wbuf *w = c->out;
+	size_t off = 0;
 	uv_buf_t b;
 	int r;
 
 	if (!w || w->len == 0 || c->closing)
 		return;
-	c->out = NULL;
 	b = uv_buf_init(w->data, (unsigned)w->len);
+	r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (r >= 0 && (size_t)r == w->len) {
+		w->len = 0;
+		/* Kept for the next answer, unless a big one (a screenshot) made it big. */
+		if (w->cap > HTTP_WBUF_KEEP) {
+			c->out = NULL;
+			free(w);
+		}
+		return;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		log_debug("http: %s:%u: write: %s", c->peer, c->peer_port, uv_strerror(r));
+		conn_close(c);
+		return;
+	}
+	if (r > 0)
+		off = (size_t)r;
+	c->out = NULL;
+	b = uv_buf_init(w->data + off, (unsigned)(w->len - off));
 	r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
 	if (r < 0) {
 		wbuf_release(c, w);
@@ -286,6 +317,7 @@ static void timer_arm(struct http_conn *c, enum http_timer kind, unsigned ms)
 {
 	c->timer_kind = kind;
 	c->written_seen = c->written;
+	c->wq_seen = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 	uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
@@ -425,7 +457,9 @@ static void request_reset(struct http_conn *c)
 	c->body_len = 0;
 	c->err_status = 0;
 	c->err_text = NULL;
+	c->begun = 0;
 	c->line_done = 0;
+	c->in_body = 0;
 	c->head = 0;
 }
 
@@ -510,13 +544,8 @@ static int value_end(struct http_conn *c)
 		c->hdr_len--;
 	if (c->val_joined && c->hdr_len == c->val_start)
 		c->hdr_len -= 2;    /* an empty repeat adds nothing */
-	if (hdr_append(c, "", 1) == 0)
-		;
-	if (c->hdr_len == 0 || s[c->hdr_len - 1] != '\0') {
-		if (c->hdr_len < sizeof(c->str->hdr))
-			s[c->hdr_len++] = '\0';
-		return request_fail(c, 431, "request header fields too large");
-	}
+	/* hdr_append always leaves this byte free. */
+	s[c->hdr_len++] = '\0';
 	c->last_hdr = c->cur_hdr;
 	c->cur_hdr = HDR_OTHER;
 	return 0;
@@ -529,6 +558,7 @@ static int on_message_begin(http_parser *p)
 	struct http_conn *c = p->data;
 
 	c->in_request = 1;
+	c->begun = 1;
 	c->t_req = c->t_data;
 	timer_arm(c, TIMER_REQUEST, c->srv->lim.header_timeout_ms);
 	return 0;
@@ -569,10 +599,13 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 		/* "Host : x" passes the non-strict parser; RFC 9112 says reject it (smuggling). */
 		if (at[i] == ' ' || at[i] == '\t')
 			return request_fail(c, 400, "white space in a header field name");
-		if (c->hname_len < sizeof(c->hname))
-			c->hname[c->hname_len] = (char)(at[i] | ((at[i] >= 'A' && at[i] <= 'Z') ? 0x20 : 0));
-		if (c->hname_len < sizeof(c->hname))
-			c->hname_len++;
+		if (c->hname_len < sizeof(c->hname)) {
+			char ch = at[i];
+
+			c->hname[c->hname_len++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 'a' - 'A') : ch;
+		} else {
+			c->hname_len = sizeof(c->hname) + 1;   /* matches no name we keep */
+		}
 	}
 	return 0;
 }
@@ -607,6 +640,7 @@ static int on_headers_complete(http_parser *p)
 		return request_fail(c, 400, "unsupported HTTP version");
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX)
 		return request_fail(c, 413, "request body too large");
+	c->in_body = 1;
 	return 0;
 }
 
@@ -677,6 +711,7 @@ static void request_fill(struct http_conn *c)
 	}
 	pq[n] = '\0';
 
+	/* Until the request line is parsed the method is the parser's guess: do not report it. */
 	r->method = c->url_len || c->line_done ? http_method_str((enum http_method)c->parser.method) : "";
 	r->url = c->str->url;
 	r->authorization = c->hval[HDR_AUTHORIZATION] >= 0 ? c->str->hdr + c->hval[HDR_AUTHORIZATION] : NULL;
@@ -687,7 +722,7 @@ static void request_fill(struct http_conn *c)
 	r->peer = c->peer;
 	r->peer_port = c->peer_port;
 	r->tls = 0;
-	r->t_recv_ns = c->in_request || c->line_done || c->url_len ? c->t_req : c->t_data;
+	r->t_recv_ns = c->begun ? c->t_req : c->t_data;
 	r->error_status = c->err_status;
 	r->error = c->err_text;
 }
@@ -713,13 +748,16 @@ static void dispatch_error(struct http_conn *c, enum http_errno err)
 	c->failed = 1;
 	c->keep_alive = 0;
 	timer_stop(c);
+	/* The parser counts request line, headers and chunk-size lines against HTTP_HEADERS_MAX. */
 	if (!c->err_status) {
-		if (err == HPE_HEADER_OVERFLOW && !c->line_done)
+		if (err != HPE_HEADER_OVERFLOW || !c->begun)
+			request_fail(c, 400, http_errno_description(err));
+		else if (!c->line_done)
 			request_fail(c, 414, "request line too long");
-		else if (err == HPE_HEADER_OVERFLOW)
+		else if (!c->in_body)
 			request_fail(c, 431, "request header fields too large");
 		else
-			request_fail(c, 400, http_errno_description(err));
+			request_fail(c, 413, "chunk header too large");
 	}
 	/* Whatever the error cut short still makes a string. */
 	if (c->hstate == HS_VALUE && c->cur_hdr != HDR_OTHER) {
@@ -744,10 +782,20 @@ static void conn_parse(struct http_conn *c)
 		enum http_errno err;
 		size_t n;
 
-		/* A client that sends requests but does not read the answers gets no more answers. */
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) +
-		    (c->out ? c->out->len : 0) > HTTP_WQUEUE_MAX)
+		if (c->out && c->out->len >= HTTP_WBUF_FLUSH) {
+			conn_flush(c);
+			if (c->closing)
+				break;
+		}
+		/*
+		 * A client that sends requests but does not read the answers
+		 * gets no more answers until it does.  Only bytes queued in
+		 * libuv count: their on_write is what resumes us.
+		 */
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > HTTP_WQUEUE_MAX) {
+			fprintf(stderr, "TMPDBG wq break %zu backlog %zu\n", uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp), c->rlen - c->roff);
 			break;
+		}
 		n = http_parser_execute(&c->parser, &parser_settings, c->rbuf + c->roff, c->rlen - c->roff);
 		c->roff += n;
 		err = HTTP_PARSER_ERRNO(&c->parser);
@@ -800,7 +848,7 @@ static void conn_read_start(struct http_conn *c)
 {
 	if (c->reading || c->eof || c->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, NULL) == 0)
+	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
 		c->reading = 1;
 }
 
@@ -825,8 +873,10 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		c->rlen += (size_t)n;
 		if (!c->pending)
 			conn_parse(c);
-		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX)
+		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX) {
+			fprintf(stderr, "TMPDBG backlog full %zu\n", c->rlen - c->roff);
 			conn_read_stop(c);
+		}
 		return;
 	}
 	if (n == 0)
@@ -909,7 +959,7 @@ static void conn_settle(struct http_conn *c)
 		return;
 	}
 	if (c->rlen > c->roff) {
-		/* Blocked on the write queue; on_write resumes. */
+		/* Stopped on a full write queue (see conn_parse); on_write resumes. */
 		conn_read_stop(c);
 		return;
 	}
@@ -980,8 +1030,9 @@ static void on_timer(uv_timer_t *t)
 		conn_finish(c);
 		break;
 	case TIMER_IDLE:
-		/* An answer still draining to a slow reader is not idle. */
-		if (c->nwrites && c->written != c->written_seen) {
+		/* An answer still draining to a slow reader is not idle (one big write completes only once). */
+		if (c->nwrites && (c->written != c->written_seen ||
+				   uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < c->wq_seen)) {
 			timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
 			return;
 		}
@@ -1260,7 +1311,8 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 			conn_free(c);
 		return;
 	}
-	close = !c->keep_alive || c->failed || c->err_status || c->eof;
+	/* After EOF, the answer to the last buffered request is the last answer. */
+	close = !c->keep_alive || c->failed || c->err_status || (c->eof && c->roff == c->rlen);
 	if (conn_put_answer(c, status, content_type, extra_headers, body, len, close) < 0) {
 		conn_close(c);
 		return;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,9 +139,11 @@ int supervisor_children_init(struct supervisor *s)
 				return -EPERM;
 			}
 		} else {
-			c->id.uid = getuid();
-			c->id.gid = getgid();
-			snprintf(c->id.user, sizeof(c->id.user), "(current user)");
+			struct passwd *pw = getpwuid(geteuid());
+
+			c->id.uid = geteuid();
+			c->id.gid = getegid();
+			snprintf(c->id.user, sizeof(c->id.user), "%s", pw ? pw->pw_name : "(current user)");
 		}
 		c->state = CHILD_WAIT;
 		c->deadline_ms = 0;  /* start at once */

@@ -1,6 +1,0 @@
-/* placeholder */
-int aurid_placeholder_http(void);
-int aurid_placeholder_http(void)
-{
-	return 0;
-}

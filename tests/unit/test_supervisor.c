@@ -1,0 +1,710 @@
+/*
+ * The supervisor's parts that run in one process: listen lists and real
+ * sockets on loopback, the admin socket (mode, type, stale and foreign
+ * files, sun_path bounds), the restart back-off, the child's argv and the
+ * fd numbers it really gets, the privilege drop and the state directory
+ * (the last two only as root; skipped otherwise).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "services/supervisor/supervisor.h"
+
+static const struct supervisor_kind *kind_by_role(enum ipc_role role)
+{
+	for (size_t i = 0; i < supervisor_nkinds; i++)
+		if (supervisor_kinds[i].role == role)
+			return &supervisor_kinds[i];
+	return NULL;
+}
+
+static char *tmpdir_make(void)
+{
+	char *d = strdup("/tmp/test_supervisor.XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void rm_rf(const char *path)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Reads until EOF (with a 5 s bound so a leaked fd fails instead of hanging). */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+	size_t off = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		n = read(fd, buf + off, cap - 1 - off);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	return off;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* ---- listen lists ---- */
+
+static void test_listen_parse(void **state)
+{
+	struct supervisor_addr a[SUPERVISOR_LISTEN_MAX];
+	char err[256], many[1024] = "";
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(supervisor_listen_parse("k", "127.0.0.1:0, [::1]:8080", a, 16, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].sa.ss_family, AF_INET);
+	assert_int_equal(a[0].len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(((struct sockaddr_in *)&a[0].sa)->sin_port), 0);
+	assert_string_equal(a[0].text, "127.0.0.1:0");
+	assert_int_equal(a[1].sa.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&a[1].sa)->sin6_port), 8080);
+	assert_string_equal(a[1].text, "[::1]:8080");
+
+	/* Empty means off. */
+	assert_int_equal(supervisor_listen_parse("k", "", a, 16, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+
+	/* Names are not resolved: only literals, and the message names key and entry. */
+	assert_int_equal(supervisor_listen_parse("aurid.http.listen", "127.0.0.1:80,localhost:80",
+						 a, 16, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "aurid.http.listen"));
+	assert_non_null(strstr(err, "'localhost:80'"));
+	assert_int_equal(supervisor_listen_parse("k", "256.0.0.1:80", a, 16, &n, err, sizeof(err)), -EINVAL);
+	assert_int_equal(supervisor_listen_parse("k", "[127.0.0.1]:80", a, 16, &n, err, sizeof(err)), -EINVAL);
+	assert_int_equal(supervisor_listen_parse("k", "[::1]", a, 16, &n, err, sizeof(err)), -EINVAL);
+	assert_int_equal(supervisor_listen_parse("k", "10.0.0.1:65536", a, 16, &n, err, sizeof(err)), -EINVAL);
+
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s127.0.0.1:%d", i ? "," : "", 9000 + i);
+	assert_int_equal(supervisor_listen_parse("k", many, a, 16, &n, err, sizeof(err)), -E2BIG);
+}
+
+static void test_listen_open_loopback(void **state)
+{
+	struct supervisor_addr a;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char err[256];
+	size_t n;
+	int fd, c, v;
+
+	(void)state;
+	assert_int_equal(supervisor_listen_parse("k", "127.0.0.1:0", &a, 1, &n, err, sizeof(err)), 0);
+	assert_int_equal(supervisor_listen_open(&a, &fd, err, sizeof(err)), 0);
+	assert_true(fd > 2);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(sin.sin_family, AF_INET);
+	assert_int_equal(ntohl(sin.sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_true(ntohs(sin.sin_port) > 0);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len), 0);
+	assert_int_equal(v, 1);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	/* It really accepts connections. */
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	close(c);
+	close(fd);
+}
+
+static void test_listen_bind_conflict_names_address(void **state)
+{
+	struct supervisor_addr a;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char err[256], text[64];
+	size_t n;
+	int fd, fd2;
+
+	(void)state;
+	assert_int_equal(supervisor_listen_parse("k", "127.0.0.1:0", &a, 1, &n, err, sizeof(err)), 0);
+	assert_int_equal(supervisor_listen_open(&a, &fd, err, sizeof(err)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(text, sizeof(text), "127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(supervisor_listen_parse("k", text, &a, 1, &n, err, sizeof(err)), 0);
+	assert_int_equal(supervisor_listen_open(&a, &fd2, err, sizeof(err)), -EADDRINUSE);
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err, "cannot bind"));
+	assert_non_null(strstr(err, text));
+	close(fd);
+}
+
+static void test_listen_ipv6_v6only(void **state)
+{
+	struct supervisor_addr a;
+	char err[256];
+	size_t n;
+	int fd, v;
+	socklen_t len = sizeof(v);
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	(void)state;
+	if (probe < 0 || bind(probe, (struct sockaddr *)&lo, sizeof(lo)) < 0) {
+		if (probe >= 0)
+			close(probe);
+		skip();
+	}
+	close(probe);
+	assert_int_equal(supervisor_listen_parse("k", "[::1]:0", &a, 1, &n, err, sizeof(err)), 0);
+	assert_int_equal(supervisor_listen_open(&a, &fd, err, sizeof(err)), 0);
+	assert_int_equal(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+	assert_int_equal(v, 1);
+	close(fd);
+}
+
+/* ---- admin socket ---- */
+
+static void test_admin_socket(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[PATH_MAX], err[256], expect[PATH_MAX];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, fd2, c, v;
+	socklen_t len = sizeof(v);
+
+	(void)state;
+	assert_int_equal(supervisor_admin_open(dir, false, 0, 0, &fd, path, sizeof(path), err, sizeof(err)), 0);
+	snprintf(expect, sizeof(expect), "%s/admin.sock", dir);
+	assert_string_equal(path, expect);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len), 0);
+	assert_int_equal(v, SOCK_SEQPACKET);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	/* aurictl's view: a SEQPACKET connect to the path works. */
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(c);
+
+	/* A stale socket from a previous run is replaced. */
+	close(fd);
+	assert_int_equal(supervisor_admin_open(dir, false, 0, 0, &fd2, path, sizeof(path), err, sizeof(err)), 0);
+	close(fd2);
+
+	/* Anything else at that path is refused and left alone. */
+	assert_int_equal(unlink(path), 0);
+	c = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(c >= 0);
+	assert_int_equal(write(c, "keep", 4), 4);
+	close(c);
+	assert_int_equal(supervisor_admin_open(dir, false, 0, 0, &fd, path, sizeof(path), err, sizeof(err)), -EEXIST);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "not a socket"));
+	assert_int_equal(stat(expect, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, 4);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_admin_path_too_long_refused(void **state)
+{
+	struct sockaddr_un sun;
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	/* "<dir>/admin.sock" must fit sun_path with its NUL: 107 bytes of path. */
+	size_t fit = sizeof(sun.sun_path) - 1 - strlen("/admin.sock");
+	int fd;
+
+	(void)state;
+	memset(dir, 0, sizeof(dir));
+	dir[0] = '/';
+	memset(dir + 1, 'd', fit - 1);
+	assert_int_equal(supervisor_admin_path(dir, path, sizeof(path), err, sizeof(err)), 0);
+	assert_int_equal(strlen(path), sizeof(sun.sun_path) - 1);
+
+	dir[fit] = 'd';  /* one byte more would be truncated */
+	assert_int_equal(supervisor_admin_path(dir, path, sizeof(path), err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, "longer than 107 bytes"));
+	assert_int_equal(supervisor_admin_open(dir, false, 0, 0, &fd, path, sizeof(path), err, sizeof(err)),
+			 -ENAMETOOLONG);
+	assert_int_equal(fd, -1);
+}
+
+static void test_check_config(void **state)
+{
+	struct aurid_config cfg;
+	char err[512];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), 0);
+
+	strcpy(cfg.log_level, "loud");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "aurid.log.level"));
+
+	config_defaults(&cfg);
+	strcpy(cfg.http_listen, "localhost:80");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "aurid.http.listen"));
+
+	config_defaults(&cfg);
+	memset(cfg.run_dir, 'r', 200);
+	cfg.run_dir[200] = '\0';
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, "aurid.run_dir"));
+}
+
+/* ---- restarts ---- */
+
+static void test_backoff(void **state)
+{
+	static const unsigned expect[] = { 100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000 };
+	unsigned d = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		d = supervisor_backoff(d, 50);
+		assert_int_equal(d, expect[i]);
+	}
+	/* A run of 10 s or more was a good run: start again from 100 ms. */
+	assert_int_equal(supervisor_backoff(5000, 10000), 100);
+	assert_int_equal(supervisor_backoff(5000, 9999), 5000);
+	assert_int_equal(supervisor_backoff(400, 9999), 800);
+	assert_int_equal(supervisor_backoff(0, 0), 100);
+}
+
+/* ---- argv and fds ---- */
+
+static void test_argv_build(void **state)
+{
+	struct supervisor_fd fds[SUPERVISOR_FDS_MAX + 1];
+	struct supervisor_argv a;
+
+	(void)state;
+	assert_int_equal(supervisor_argv_build(&a, "/x/aurid-exec", NULL, 0), 0);
+	assert_int_equal(a.argc, 1);
+	assert_string_equal(a.argv[0], "/x/aurid-exec");
+	assert_null(a.argv[1]);
+
+	fds[0] = (struct supervisor_fd){ "--listen-fd", 10 };
+	fds[1] = (struct supervisor_fd){ "--listen-fd", 11 };
+	fds[2] = (struct supervisor_fd){ "--listen-fd", 12 };
+	assert_int_equal(supervisor_argv_build(&a, "/x/aurid-http", fds, 3), 0);
+	assert_int_equal(a.argc, 7);
+	assert_string_equal(a.argv[1], "--listen-fd");
+	assert_string_equal(a.argv[2], "4");
+	assert_string_equal(a.argv[3], "--listen-fd");
+	assert_string_equal(a.argv[4], "5");
+	assert_string_equal(a.argv[6], "6");
+	assert_null(a.argv[7]);
+
+	for (size_t i = 0; i <= SUPERVISOR_FDS_MAX; i++)
+		fds[i] = (struct supervisor_fd){ "--listen-fd", 10 };
+	assert_int_equal(supervisor_argv_build(&a, "/x/aurid-http", fds, SUPERVISOR_FDS_MAX + 1), -E2BIG);
+}
+
+/* The kind table decides which fd goes with which flag. */
+static void test_kind_fds(void **state)
+{
+	static struct supervisor s;
+	const struct supervisor_kind *exec = kind_by_role(IPC_ROLE_EXEC);
+	const struct supervisor_kind *http = kind_by_role(IPC_ROLE_HTTP);
+	struct supervisor_fd fds[SUPERVISOR_FDS_MAX];
+	struct supervisor_argv a;
+	size_t n;
+
+	(void)state;
+	assert_non_null(exec);
+	assert_non_null(http);
+	assert_string_equal(exec->binary, "aurid-exec");
+	assert_string_equal(http->binary, "aurid-http");
+	assert_int_equal(http->peer, IPC_ROLE_EXEC);
+
+	memset(&s, 0, sizeof(s));
+	s.admin_fd = 20;
+	s.uinput_fd = -1;  /* sim HAL */
+	assert_int_equal(exec->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fds[0].flag, "--admin-fd");
+	assert_int_equal(fds[0].fd, 20);
+
+	s.uinput_fd = 21;  /* linux HAL */
+	assert_int_equal(exec->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(supervisor_argv_build(&a, "aurid-exec", fds, n), 0);
+	assert_int_equal(a.argc, 5);
+	assert_string_equal(a.argv[1], "--admin-fd");
+	assert_string_equal(a.argv[2], "4");
+	assert_string_equal(a.argv[3], "--uinput-fd");
+	assert_string_equal(a.argv[4], "5");
+
+	s.nlisten = 2;
+	s.listen_fds[0] = 30;
+	s.listen_fds[1] = 31;
+	assert_int_equal(http->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(fds[1].flag, "--listen-fd");
+	assert_int_equal(fds[1].fd, 31);
+
+	/* aurid-sip has its slot but is not started yet. */
+	assert_false(kind_by_role(IPC_ROLE_SIP)->wanted(&s));
+}
+
+static void test_find_binary(void **state)
+{
+	char self[PATH_MAX], path[PATH_MAX], err[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *base;
+
+	(void)state;
+	assert_true(n > 0);
+	self[n] = '\0';
+	base = strrchr(self, '/') + 1;
+	/* Next to the running binary comes first. */
+	assert_int_equal(supervisor_find_binary(base, path, sizeof(path), err, sizeof(err)), 0);
+	assert_string_equal(path, self);
+
+	assert_int_equal(supervisor_find_binary("no-such-aurid-child", path, sizeof(path), err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "no-such-aurid-child"));
+}
+
+static void move_high(int p[2])
+{
+	for (int i = 0; i < 2; i++) {
+		int fd = fcntl(p[i], F_DUPFD_CLOEXEC, 200);
+
+		assert_true(fd >= 200);
+		close(p[i]);
+		p[i] = fd;
+	}
+}
+
+/*
+ * A real child gets its fds at 3 and 4 although the sources sit crosswise
+ * on each other's targets (fd 4 must become 3 and fd 3 must become 4), and
+ * fds without close-on-exec that were not passed do not arrive.
+ */
+static void test_spawn_fds(void **state)
+{
+	int a[2], b[2], leak[2];
+	int save3, save4;
+	char out_a[64], out_b[64];
+	char *argv[] = { "sh", "-c",
+		"echo three >&3; echo four >&4; exec 3>&- 4>&-; exec sleep 10", NULL };
+	struct pollfd lp;
+	pid_t pid;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe2(a, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(b, O_CLOEXEC), 0);
+	/* Out of the way of 3 and 4, which are about to be overwritten. */
+	move_high(a);
+	move_high(b);
+	/* No close-on-exec, one low and one high: spawn must still close both. */
+	assert_int_equal(pipe(leak), 0);
+	assert_int_equal(dup2(leak[1], 300), 300);
+	save3 = fcntl(3, F_DUPFD_CLOEXEC, 100);
+	save4 = fcntl(4, F_DUPFD_CLOEXEC, 100);
+	assert_int_equal(dup3(a[1], 4, O_CLOEXEC), 4);
+	assert_int_equal(dup3(b[1], 3, O_CLOEXEC), 3);
+	fds[0] = 4;  /* a's write end: the child's 3 */
+	fds[1] = 3;  /* b's write end: the child's 4 */
+	assert_int_equal(supervisor_spawn("/bin/sh", argv, fds, 2, NULL, &pid), 0);
+
+	/* Put the test's own fds 3 and 4 back. */
+	if (save3 >= 0)
+		dup3(save3, 3, O_CLOEXEC), close(save3);
+	else
+		close(3);
+	if (save4 >= 0)
+		dup3(save4, 4, O_CLOEXEC), close(save4);
+	else
+		close(4);
+	close(a[1]);
+	close(b[1]);
+	close(leak[1]);
+	close(300);
+
+	read_all(a[0], out_a, sizeof(out_a));
+	read_all(b[0], out_b, sizeof(out_b));
+	assert_string_equal(out_a, "three\n");
+	assert_string_equal(out_b, "four\n");
+	/* The child still runs: EOF here means it never held the leaked write end. */
+	lp = (struct pollfd){ .fd = leak[0], .events = POLLIN };
+	assert_int_equal(poll(&lp, 1, 0), 1);
+	assert_true(lp.revents & POLLHUP);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_true(WIFSIGNALED(wait_status(pid)));
+	close(a[0]);
+	close(b[0]);
+	close(leak[0]);
+}
+
+/* Signals the supervisor blocks (for its signalfd) or ignores are normal again in a child. */
+static void test_spawn_resets_signals(void **state)
+{
+	char *argv[] = { "sh", "-c", "exec grep -E '^Sig(Blk|Ign)' /proc/self/status >&3", NULL };
+	sigset_t block, old;
+	char out[128];
+	int p[2];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGCHLD);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &block, &old), 0);
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(supervisor_spawn("/bin/sh", argv, &p[1], 1, NULL, &pid), 0);
+	signal(SIGPIPE, SIG_DFL);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	close(p[1]);
+	read_all(p[0], out, sizeof(out));
+	close(p[0]);
+	assert_string_equal(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	assert_int_equal(wait_status(pid), 0);
+}
+
+static void test_spawn_exec_failure_is_127(void **state)
+{
+	char *argv[] = { "/nonexistent/aurid-exec", NULL };
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_int_equal(supervisor_spawn("/nonexistent/aurid-exec", argv, NULL, 0, NULL, &pid), 0);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 127);
+}
+
+/* ---- privilege drop ---- */
+
+static void test_privdrop_lookup(void **state)
+{
+	struct privdrop_id id;
+
+	(void)state;
+	assert_int_equal(privdrop_lookup("root", "root", &id), 0);
+	assert_int_equal(id.uid, 0);
+	assert_int_equal(id.gid, 0);
+	assert_string_equal(id.user, "root");
+	assert_int_equal(privdrop_lookup("no-such-user-aurid", "root", &id), -ENOENT);
+	assert_int_equal(privdrop_lookup("root", "no-such-group-aurid", &id), -ENOENT);
+}
+
+static const struct privdrop_id nobody = { "nobody", 65534, 65534 };
+
+static void test_privdrop_drop_and_verify(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	/* Not dropped: verify must say so. */
+	assert_int_equal(privdrop_verify(&nobody), -EPERM);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		uid_t r, e, s;
+		gid_t g[4];
+
+		if (privdrop_apply(&nobody, err, sizeof(err)) != 0)
+			_exit(1);
+		if (getresuid(&r, &e, &s) < 0 || r != 65534 || e != 65534 || s != 65534)
+			_exit(2);
+		if (getgroups(4, g) != 1 || g[0] != 65534)
+			_exit(3);
+		if (setuid(0) != -1 || setgid(0) != -1 || seteuid(0) != -1)
+			_exit(4);
+		if (privdrop_verify(&nobody) != 0)
+			_exit(5);
+		_exit(0);
+	}
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_privdrop_refuses_root_target(void **state)
+{
+	struct privdrop_id root = { "root", 0, 0 };
+	char err[256];
+
+	(void)state;
+	/* Refused before anything changes, so this is safe in-process. */
+	assert_int_equal(privdrop_apply(&root, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "root"));
+}
+
+static void test_spawn_with_drop(void **state)
+{
+	char *argv[] = { "sh", "-c", "id -u >&3; id -g >&3; id -G >&3", NULL };
+	char out[128];
+	int p[2];
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(supervisor_spawn("/bin/sh", argv, &p[1], 1, &nobody, &pid), 0);
+	close(p[1]);
+	read_all(p[0], out, sizeof(out));
+	close(p[0]);
+	assert_string_equal(out, "65534\n65534\n65534\n");
+	assert_int_equal(wait_status(pid), 0);
+}
+
+/* ---- directories ---- */
+
+static void test_dir_make(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[PATH_MAX], err[256];
+	struct stat st;
+	mode_t old = umask(077);
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/a/b/run", dir);
+	assert_int_equal(supervisor_dir_make(path, 0755, err, sizeof(err)), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);  /* despite the umask */
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+
+	snprintf(path, sizeof(path), "%s/state/", dir);
+	assert_int_equal(supervisor_dir_make(path, 0700, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* Existing: fine, left as it is. */
+	assert_int_equal(supervisor_dir_make(path, 0700, err, sizeof(err)), 0);
+
+	snprintf(path, sizeof(path), "%s/file", dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(supervisor_dir_make(path, 0700, err, sizeof(err)), -ENOTDIR);
+	assert_non_null(strstr(err, "not a directory"));
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_dir_chown_state(void **state)
+{
+	char *dir;
+	char p[PATH_MAX], outside[PATH_MAX], err[256];
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	dir = tmpdir_make();
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	close(open(outside, O_WRONLY | O_CREAT, 0600));
+	snprintf(p, sizeof(p), "%s/state/sim", dir);
+	assert_int_equal(supervisor_dir_make(p, 0700, err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/state/aurid.db", dir);
+	close(open(p, O_WRONLY | O_CREAT, 0600));
+	snprintf(p, sizeof(p), "%s/state/sim/fb.raw", dir);
+	close(open(p, O_WRONLY | O_CREAT, 0600));
+	/* What a compromised exec user could plant: a symlink and a hard link. */
+	snprintf(p, sizeof(p), "%s/state/link", dir);
+	assert_int_equal(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/state/hard", dir);
+	assert_int_equal(link(outside, p), 0);
+
+	snprintf(p, sizeof(p), "%s/state", dir);
+	assert_int_equal(supervisor_dir_chown_state(p, 65534, 65534, err, sizeof(err)), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(p, sizeof(p), "%s/state/aurid.db", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	snprintf(p, sizeof(p), "%s/state/sim", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(p, sizeof(p), "%s/state/sim/fb.raw", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	/* The file outside stays root's through both links. */
+	assert_int_equal(stat(outside, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_listen_open_loopback),
+		cmocka_unit_test(test_listen_bind_conflict_names_address),
+		cmocka_unit_test(test_listen_ipv6_v6only),
+		cmocka_unit_test(test_admin_socket),
+		cmocka_unit_test(test_admin_path_too_long_refused),
+		cmocka_unit_test(test_check_config),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_argv_build),
+		cmocka_unit_test(test_kind_fds),
+		cmocka_unit_test(test_find_binary),
+		cmocka_unit_test(test_spawn_fds),
+		cmocka_unit_test(test_spawn_resets_signals),
+		cmocka_unit_test(test_spawn_exec_failure_is_127),
+		cmocka_unit_test(test_privdrop_lookup),
+		cmocka_unit_test(test_privdrop_drop_and_verify),
+		cmocka_unit_test(test_privdrop_refuses_root_target),
+		cmocka_unit_test(test_spawn_with_drop),
+		cmocka_unit_test(test_dir_make),
+		cmocka_unit_test(test_dir_chown_state),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
