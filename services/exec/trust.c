@@ -216,9 +216,8 @@ int trust_pattern_parse(const char *text, struct trust_pattern *p, char *canonic
 			p->family = AF_INET;
 		}
 	}
-	if (!stars) {
+	if (!stars)
 		mask_from_prefix(p->mask, prefix, p->family == AF_INET ? 4 : 16);
-	}
 	/* Host bits are dropped: 10.1.2.3/8 is the network 10.0.0.0/8, and the
 	 * canonical text says so. */
 	for (int i = 0; i < 16; i++)

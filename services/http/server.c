@@ -792,10 +792,8 @@ static void conn_parse(struct http_conn *c)
 		 * gets no more answers until it does.  Only bytes queued in
 		 * libuv count: their on_write is what resumes us.
 		 */
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > HTTP_WQUEUE_MAX) {
-			fprintf(stderr, "TMPDBG wq break %zu backlog %zu\n", uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp), c->rlen - c->roff);
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > HTTP_WQUEUE_MAX)
 			break;
-		}
 		n = http_parser_execute(&c->parser, &parser_settings, c->rbuf + c->roff, c->rlen - c->roff);
 		c->roff += n;
 		err = HTTP_PARSER_ERRNO(&c->parser);
@@ -873,10 +871,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		c->rlen += (size_t)n;
 		if (!c->pending)
 			conn_parse(c);
-		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX) {
-			fprintf(stderr, "TMPDBG backlog full %zu\n", c->rlen - c->roff);
+		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX)
 			conn_read_stop(c);
-		}
 		return;
 	}
 	if (n == 0)
