@@ -6,6 +6,7 @@
 #include "audit.h"
 
 #include "services/common/log.h"
+#include "syslog_out.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -228,9 +229,8 @@ int audit_init(struct store *st, unsigned max_rows, struct audit **out)
 		return err;
 	}
 	if (!syslog_open) {
-		/* LOG_NDELAY: connect now, before the seccomp sandbox forbids
-		 * socket() and connect(); later lines are one send() each. */
-		openlog("aurid", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+		/* The socket is made now, before a sandbox forbids socket(). */
+		syslog_out_open("aurid", LOG_AUTHPRIV);
 		syslog_open = true;
 	}
 	*out = a;
@@ -260,7 +260,7 @@ static void syslog_row(struct audit *a, const struct audit_row *row, uint64_t se
 		 row->user ? "\"" : "", row->status, a->reason, row->latency_us, a->escaped, a->items);
 	if (n < 0)
 		return;
-	syslog(row->status >= 400 ? LOG_NOTICE : LOG_INFO, "%s", a->line);
+	syslog_out_send(row->status >= 400 ? LOG_NOTICE : LOG_INFO, a->line);
 }
 
 int audit_append(struct audit *a, const struct audit_row *row, uint64_t *seq)
