@@ -105,21 +105,11 @@ bool ipc_chan_want_write(const struct ipc_chan *c)
 	return c->head != NULL;
 }
 
-int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass)
+static int chan_send_datagram(struct ipc_chan *c, const uint8_t *buf, size_t len, int fd_pass)
 {
-	const struct ipc_msg_def *d = ipc_msg_def(type);
-	uint8_t buf[IPC_MSG_MAX];
 	struct ipc_out *o;
-	size_t len;
 	int r;
 
-	if (c->fd < 0)
-		return -EPIPE;
-	if (!d || d->fd != (fd_pass >= 0))
-		return -EINVAL;
-	r = ipc_encode(type, id, msg, buf, sizeof(buf), &len);
-	if (r)
-		return r;
 	if (!c->head) {
 		ssize_t n = send_one(c->fd, buf, len, fd_pass);
 
@@ -152,6 +142,32 @@ int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *ms
 	c->tail = o;
 	c->queued++;
 	return 0;
+}
+
+int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass)
+{
+	const struct ipc_msg_def *d = ipc_msg_def(type);
+	uint8_t buf[IPC_MSG_MAX];
+	size_t len;
+	int r;
+
+	if (c->fd < 0)
+		return -EPIPE;
+	if (!d || d->fd != (fd_pass >= 0))
+		return -EINVAL;
+	r = ipc_encode(type, id, msg, buf, sizeof(buf), &len);
+	if (r)
+		return r;
+	return chan_send_datagram(c, buf, len, fd_pass);
+}
+
+int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len)
+{
+	if (c->fd < 0)
+		return -EPIPE;
+	if (len < IPC_HDR_LEN || len > IPC_MSG_MAX)
+		return -EINVAL;
+	return chan_send_datagram(c, data, len, -1);
 }
 
 static void close_fds(struct msghdr *mh)

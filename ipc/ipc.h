@@ -302,6 +302,9 @@ void ipc_chan_close(struct ipc_chan *c);
 /* Encodes and sends, or queues if the socket is full; fd_pass is -1 or an fd
  * to pass (not closed).  -ENOBUFS if the queue is full, -EPIPE if the peer is gone. */
 int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass);
+/* Sends a datagram that ipc_encode() produced earlier (a message encoded
+ * when it was decided and sent later); no fd.  Same returns as above. */
+int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len);
 /* Writes queued messages; 0 when the queue is empty, -EAGAIN if some remain. */
 int ipc_chan_flush(struct ipc_chan *c);
 bool ipc_chan_want_write(const struct ipc_chan *c);

@@ -114,13 +114,8 @@ int uvchan_open(uv_loop_t *loop, struct uvchan *u, int fd, enum ipc_role self, e
 	return 0;
 }
 
-int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, int fd_pass)
+static int uvchan_sent(struct uvchan *u, int r)
 {
-	int r;
-
-	if (!u->open)
-		return -EPIPE;
-	r = ipc_chan_send(&u->chan, type, id, msg, fd_pass);
 	if (r == -EINVAL || r == -EMSGSIZE)
 		return r;   /* our own message was bad; the channel is fine */
 	if (r) {
@@ -129,4 +124,18 @@ int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, i
 	}
 	uvchan_update(u);
 	return 0;
+}
+
+int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, int fd_pass)
+{
+	if (!u->open)
+		return -EPIPE;
+	return uvchan_sent(u, ipc_chan_send(&u->chan, type, id, msg, fd_pass));
+}
+
+int uvchan_send_encoded(struct uvchan *u, const void *data, size_t len)
+{
+	if (!u->open)
+		return -EPIPE;
+	return uvchan_sent(u, ipc_chan_send_encoded(&u->chan, data, len));
 }

@@ -19,13 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* An answer held until the audit rows of this loop turn are committed. */
+/* An answer held until the audit rows of this loop turn are committed,
+ * kept encoded: a few hundred bytes instead of the whole decoded struct. */
 struct reply {
 	struct reply *next;
 	struct front *front;
 	uint32_t generation;
 	uint32_t id;
-	struct ipc_action_res res;
+	size_t len;
+	uint8_t data[];
 };
 
 /* Prune the audit table every this many rows (pruning is a range delete). */
@@ -73,19 +75,24 @@ static void send_replies(struct executor *ex, bool committed)
 {
 	while (ex->reply_head) {
 		struct reply *r = ex->reply_head;
+		struct front *f = r->front;
 
 		ex->reply_head = r->next;
-		if (!committed) {
-			/* The audit row did not reach the disk: never say "done". */
-			memset(&r->res, 0, sizeof(r->res));
-			r->res.status = 503;
-			snprintf(r->res.reason, sizeof(r->res.reason), "unavailable");
-			snprintf(r->res.message, sizeof(r->res.message), "the audit log could not be written");
-			r->res.retry_after = 1;
-		}
-		if (r->front && r->front->ch && r->front->generation == r->generation) {
-			r->front->pending--;
-			uvchan_send(r->front->ch, IPC_ACTION_RES, r->id, &r->res, -1);
+		if (f && f->ch && f->generation == r->generation) {
+			f->pending--;
+			if (committed) {
+				uvchan_send_encoded(f->ch, r->data, r->len);
+			} else {
+				/* The audit row did not reach the disk: never say "done". */
+				struct ipc_action_res *res = &ex->scratch_res;
+
+				memset(res, 0, sizeof(*res));
+				res->status = 503;
+				snprintf(res->reason, sizeof(res->reason), "unavailable");
+				snprintf(res->message, sizeof(res->message), "the audit log could not be written");
+				res->retry_after = 1;
+				uvchan_send(f->ch, IPC_ACTION_RES, r->id, res, -1);
+			}
 		}
 		free(r);
 	}
@@ -138,9 +145,11 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 		.status = res->status,
 		.reason = res->reason,
 	};
+	uint8_t buf[IPC_MSG_MAX];
 	struct reply *r;
 	uint64_t seq = 0;
 	uint64_t now = mono_ns();
+	size_t len;
 
 	for (size_t i = 0; i < res->nitems; i++) {
 		items[i].item = res->items[i].text;
@@ -159,16 +168,18 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 	if (res->status >= 400)
 		ex->refused++;
 	ex->requests++;
-	r = malloc(sizeof(*r));
-	if (!r) {
-		log_err("out of memory queueing an answer");
+	if (!f)
+		return;   /* nobody to answer (admin verbs answer by themselves) */
+	if (ipc_encode(IPC_ACTION_RES, id, res, buf, sizeof(buf), &len) != 0 || !(r = malloc(sizeof(*r) + len))) {
+		log_err("cannot queue an answer");
 		return;
 	}
 	r->next = NULL;
 	r->front = f;
 	r->generation = generation;
 	r->id = id;
-	memcpy(&r->res, res, sizeof(*res));
+	r->len = len;
+	memcpy(r->data, buf, len);
 	if (ex->reply_tail) {
 		ex->reply_tail->next = r;
 	} else {
@@ -194,7 +205,7 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 {
 	struct front *f = u->data;
 	struct executor *ex = f->ex;
-	struct ipc_action_res *res;
+	struct ipc_action_res *res = &ex->scratch_res;
 	char user[64] = "";
 
 	if (fd >= 0)
@@ -206,14 +217,10 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		uvchan_close(u, -EPROTO);
 		return;
 	}
-	res = calloc(1, sizeof(*res));
-	if (!res)
-		return;
 	if (f->pending >= EXEC_FRONT_PENDING_MAX) {
 		/* A front-end that does not wait for answers is broken or hostile. */
 		log_warn("%s has %u requests in flight: closing its channel", ipc_role_name(f->role), f->pending);
 		uvchan_close(u, -ENOBUFS);
-		free(res);
 		return;
 	}
 	f->pending++;
@@ -225,7 +232,6 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		snprintf(res->message, sizeof(res->message), "the executor is out of memory");
 		refuse_now(ex, f, id, &msg->action_req, user, res);
 	}
-	free(res);
 }
 
 static void front_on_close(struct uvchan *u, int reason)

@@ -85,6 +85,7 @@ struct executor {
 	uv_check_t commit_check;
 	uv_idle_t commit_idle;           /* keeps the loop from blocking while answers wait */
 	unsigned since_prune;
+	struct ipc_action_res scratch_res;  /* one answer being built (single-threaded) */
 	uint64_t requests, refused;
 };
 
