@@ -149,6 +149,7 @@ static int parse_rfc3339(const char *s, int64_t *out)
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
 	struct tm tm;
 	time_t t;
+	int64_t utc;
 
 	if (!take_digits(&p, 4, &y) || *p++ != '-' || !take_digits(&p, 2, &mo) ||
 	    *p++ != '-' || !take_digits(&p, 2, &d))
@@ -197,8 +198,11 @@ static int parse_rfc3339(const char *s, int64_t *out)
 	if (t == (time_t)-1)
 		return -EINVAL;
 	/* +01:00 is an hour ahead of UTC: subtract it. */
-	*out = (int64_t)t - sign * (oh * 3600 + om * 60);
-	return *out < 0 ? -EINVAL : 0;
+	utc = (int64_t)t - sign * (oh * 3600 + om * 60);
+	if (utc < 0)
+		return -EINVAL;
+	*out = utc;
+	return 0;
 }
 
 /* T: unix seconds, RFC 3339, or an age ("10m" = ten minutes before now). */

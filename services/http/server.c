@@ -16,8 +16,8 @@
  *             callbacks have run and no answer is pending any more.
  *
  * Answers given while the parse loop runs (the handler answered at once)
- * are collected in one buffer and written with a single uv_write when the
- * loop ends, so a pipelined burst costs one write.
+ * are collected in one buffer and written with one write(2) when the loop
+ * ends, so a pipelined burst costs one write (see conn_flush).
  */
 #include "server.h"
 
@@ -399,15 +399,17 @@ static int conn_put_answer(struct http_conn *c, int status, const char *ctype, c
 	size_t ctlen = ctype ? strlen(ctype) : 0;
 	size_t exlen = extra ? strlen(extra) : 0;
 	size_t datelen = strlen(date);
-	int no_length = status < 200 || status == 204 || status == 304;
-	int no_body = no_length || c->head;
+	int no_length, no_body;
 	struct http_wbuf *w;
 	char *p;
 
-	if (status < 100 || status > 999) {
+	/* A 1xx is never a final answer; the client would wait for another one. */
+	if (status < 200 || status > 599) {
 		log_err("http: answer with status %d; sending 500", status);
 		status = 500;
 	}
+	no_length = status == 204 || status == 304;
+	no_body = no_length || c->head;
 	reason = http_status_text(status);
 	w = wbuf_room(c, 128 + strlen(reason) + datelen + ctlen + exlen + (no_body ? 0 : len));
 	if (!w)
@@ -732,7 +734,7 @@ static void dispatch(struct http_conn *c)
 	struct http_server *s = c->srv;
 
 	request_fill(c);
-	c->head = c->parser.method == HTTP_HEAD && !c->err_status;
+	c->head = c->parser.method == HTTP_HEAD && (c->url_len || c->line_done);
 	c->pending = 1;
 	s->stats.requests++;
 	if (c->err_status) {
@@ -955,8 +957,13 @@ static void conn_settle(struct http_conn *c)
 		return;
 	}
 	if (c->rlen > c->roff) {
-		/* Stopped on a full write queue (see conn_parse); on_write resumes. */
+		/*
+		 * Stopped on a full write queue (see conn_parse); on_write
+		 * resumes.  A client that never reads is idle, not busy.
+		 */
 		conn_read_stop(c);
+		if (c->timer_kind == TIMER_NONE)
+			timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
 		return;
 	}
 	if (c->eof) {

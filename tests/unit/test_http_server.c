@@ -704,8 +704,12 @@ static void test_pipelining_backlog(void **state)
 	(void)state;
 	server_up(&default_limits);
 	k = cl_open();
-	/* A small window, and reading late: the answers pile up in the server's write queue. */
-	setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 }, sizeof(int));
+	/*
+	 * A fixed window (not below the 64 KiB loopback MSS, or the sender
+	 * waits on persist-timer probes) and reading late: the 8 MB of
+	 * answers pile up in the server's write queue.
+	 */
+	setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &(int){ 256 * 1024 }, sizeof(int));
 	all = malloc((size_t)N * 48 + 64);
 	assert_non_null(all);
 	p = all + sprintf(all, "GET /async?ms=100 HTTP/1.1\r\n\r\n");
@@ -728,6 +732,34 @@ static void test_pipelining_backlog(void **state)
 	cl_close(k);
 	server_down();
 	assert_int_equal(fx.stats.requests, N + 1);
+}
+
+/* A client that pipelines but never reads its answers is closed by the idle rule. */
+static void test_pipelining_never_read(void **state)
+{
+	enum { N = 4000 };
+	struct http_limits lim = default_limits;
+	struct client *k;
+	char *all, *p;
+
+	(void)state;
+	lim.idle_timeout_ms = 300;
+	server_up(&lim);
+	k = cl_open();
+	setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &(int){ 256 * 1024 }, sizeof(int));
+	all = malloc((size_t)N * 48);
+	assert_non_null(all);
+	p = all;
+	for (int i = 0; i < N; i++)
+		p += sprintf(p, "GET /pad?%d HTTP/1.1\r\n\r\n", i);
+	cl_send(k, all, (size_t)(p - all));
+	free(all);
+	usleep(1200 * 1000);
+	server_down();
+	assert_int_equal(fx.stats.active, 0);
+	assert_int_equal(fx.stats.timeouts, 1);
+	assert_true(fx.stats.requests < N);
+	cl_close(k);
 }
 
 static void test_uri_too_long(void **state)
@@ -1239,6 +1271,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connection_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelining_never_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uri_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_headers_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body, setup, teardown),
