@@ -2,6 +2,7 @@
  * aurid-exec: the executor.  Started by the supervisor (never by hand) with
  * the supervisor's channel on fd 3, already running as its own user.
  */
+#include "../../services/common/boringssl_check.h"
 #include "../../services/common/child.h"
 #include "../../services/common/log.h"
 #include "../../services/exec/executor.h"
@@ -55,6 +56,10 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &args) != 0) {
 		usage();
 		return 2;
+	}
+	if (boringssl_check() != 0) {
+		log_err("the crypto library loaded is not BoringSSL: refusing to run");
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (child_start(IPC_ROLE_EXEC, &sup, &start, 10000) != 0)

@@ -2,6 +2,7 @@
  * aurid-http: the unprivileged HTTP front-end.  Started by the supervisor
  * with its channel on fd 3 and the listening sockets as --listen-fd N.
  */
+#include "../../services/common/boringssl_check.h"
 #include "../../services/common/child.h"
 #include "../../services/common/log.h"
 #include "../../services/http/frontend.h"
@@ -46,6 +47,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		nfds++;
+	}
+	if (boringssl_check() != 0) {
+		log_err("the crypto library loaded is not BoringSSL: refusing to run");
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (child_start(IPC_ROLE_HTTP, &sup, &start, 10000) != 0)

@@ -488,7 +488,8 @@ static int hdr_append(struct http_conn *c, const char *s, size_t n)
 static int hdr_lookup(const struct http_conn *c)
 {
 	for (int i = 0; i < HDR_N; i++) {
-		if (c->hname_len == hdr_table[i].len && memcmp(c->hname, hdr_table[i].name, c->hname_len) == 0)
+		if (c->hname_len == hdr_table[i].len &&
+		    memcmp(c->hname, hdr_table[i].name, c->hname_len) == 0)
 			return i;
 	}
 	return HDR_OTHER;
@@ -692,6 +693,11 @@ static const http_parser_settings parser_settings = {
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+static const char *hdr_value(const struct http_conn *c, enum http_hdr h)
+{
+	return c->hval[h] >= 0 ? c->str->hdr + c->hval[h] : NULL;
+}
+
 static void request_fill(struct http_conn *c)
 {
 	struct http_request *r = &c->req;
@@ -716,11 +722,11 @@ static void request_fill(struct http_conn *c)
 	/* Until the request line is parsed the method is the parser's guess: do not report it. */
 	r->method = c->url_len || c->line_done ? http_method_str((enum http_method)c->parser.method) : "";
 	r->url = c->str->url;
-	r->authorization = c->hval[HDR_AUTHORIZATION] >= 0 ? c->str->hdr + c->hval[HDR_AUTHORIZATION] : NULL;
-	r->accept = c->hval[HDR_ACCEPT] >= 0 ? c->str->hdr + c->hval[HDR_ACCEPT] : NULL;
-	r->sec_fetch_site = c->hval[HDR_SEC_FETCH_SITE] >= 0 ? c->str->hdr + c->hval[HDR_SEC_FETCH_SITE] : NULL;
-	r->sec_fetch_mode = c->hval[HDR_SEC_FETCH_MODE] >= 0 ? c->str->hdr + c->hval[HDR_SEC_FETCH_MODE] : NULL;
-	r->host = c->hval[HDR_HOST] >= 0 ? c->str->hdr + c->hval[HDR_HOST] : NULL;
+	r->authorization = hdr_value(c, HDR_AUTHORIZATION);
+	r->accept = hdr_value(c, HDR_ACCEPT);
+	r->sec_fetch_site = hdr_value(c, HDR_SEC_FETCH_SITE);
+	r->sec_fetch_mode = hdr_value(c, HDR_SEC_FETCH_MODE);
+	r->host = hdr_value(c, HDR_HOST);
 	r->peer = c->peer;
 	r->peer_port = c->peer_port;
 	r->tls = 0;
@@ -1033,7 +1039,7 @@ static void on_timer(uv_timer_t *t)
 		conn_finish(c);
 		break;
 	case TIMER_IDLE:
-		/* An answer still draining to a slow reader is not idle (one big write completes only once). */
+		/* An answer draining to a slow reader is not idle; one big write completes only once. */
 		if (c->nwrites && (c->written != c->written_seen ||
 				   uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < c->wq_seen)) {
 			timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
@@ -1105,8 +1111,8 @@ static int same_host(const struct sockaddr_storage *a, const struct sockaddr_sto
 	if (a->ss_family == AF_INET)
 		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
-		      sizeof(struct in6_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
 }
 
 static unsigned source_count(const struct http_server *s, const struct sockaddr_storage *addr)
