@@ -16,7 +16,7 @@ static void exec_fail_all(struct frontend *fe)
 
 		if (p->in_use) {
 			p->in_use = false;
-			routes_unavailable(p->conn, p->json, p->head);
+			routes_unavailable(p->conn, p->json);
 		}
 	}
 	fe->npending = 0;
@@ -43,7 +43,7 @@ static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_
 	}
 	p->in_use = false;
 	fe->npending--;
-	routes_answer(p->conn, &msg->action_res, p->json, p->head);
+	routes_answer(p->conn, &msg->action_res, p->json);
 }
 
 static void exec_on_close(struct uvchan *u, int reason)
@@ -129,25 +129,24 @@ void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_conf
 }
 
 void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
-		     bool json, bool head)
+		     bool json)
 {
 	struct pending *p;
 	uint32_t id = fe->next_id;
 
 	p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
 	if (!fe->exec || p->in_use) {
-		routes_unavailable(conn, json, head);
+		routes_unavailable(conn, json);
 		return;
 	}
 	if (uvchan_send(fe->exec, IPC_ACTION_REQ, id, req, -1) != 0) {
-		routes_unavailable(conn, json, head);
+		routes_unavailable(conn, json);
 		return;
 	}
 	fe->next_id++;
 	p->conn = conn;
 	p->id = id;
 	p->json = json;
-	p->head = head;
 	p->in_use = true;
 	fe->npending++;
 }

@@ -21,7 +21,6 @@ struct pending {
 	struct http_conn *conn;
 	uint32_t id;
 	bool json;                 /* Accept: application/json */
-	bool head;
 	bool in_use;
 };
 
@@ -42,13 +41,13 @@ int frontend_attach_exec(struct frontend *fe, int fd);
 /* Sends req to the executor; the answer goes to conn.  When the executor is
  * away or too many requests are in flight, conn gets a 503 at once. */
 void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
-		     bool json, bool head);
+		     bool json);
 
 /* The HTTP handler (routes.c): paths, methods, parsing, answers. */
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg);
 /* Writes an executor's answer as HTTP (routes.c). */
-void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json, bool head);
+void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json);
 /* 503 with Retry-After, the executor being away (routes.c). */
-void routes_unavailable(struct http_conn *c, bool json, bool head);
+void routes_unavailable(struct http_conn *c, bool json);
 
 #endif

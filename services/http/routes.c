@@ -73,13 +73,12 @@ static void copy_header(char *dst, size_t len, const char *v)
 	snprintf(dst, len, "%s", v ? v : "");
 }
 
-static void respond_text(struct http_conn *c, int status, const char *extra, const char *text, bool head)
+static void respond_text(struct http_conn *c, int status, const char *extra, const char *text)
 {
-	http_respond(c, status, "text/plain; charset=utf-8", extra, head ? NULL : text, head ? 0 : strlen(text));
+	http_respond(c, status, "text/plain; charset=utf-8", extra, text, strlen(text));
 }
 
-static void respond_simple(struct http_conn *c, int status, const char *extra, const char *msg, bool json,
-			   bool head)
+static void respond_simple(struct http_conn *c, int status, const char *extra, const char *msg, bool json)
 {
 	char body[512];
 
@@ -89,18 +88,18 @@ static void respond_simple(struct http_conn *c, int status, const char *extra, c
 
 		json_decref(o);
 		if (s) {
-			http_respond(c, status, "application/json", extra, head ? NULL : s, head ? 0 : strlen(s));
+			http_respond(c, status, "application/json", extra, s, strlen(s));
 			free(s);
 			return;
 		}
 	}
 	snprintf(body, sizeof(body), "%d %s: %s\n", status, http_status_text(status), msg);
-	respond_text(c, status, extra, body, head);
+	respond_text(c, status, extra, body);
 }
 
-void routes_unavailable(struct http_conn *c, bool json, bool head)
+void routes_unavailable(struct http_conn *c, bool json)
 {
-	respond_simple(c, 503, "Retry-After: 1\r\n", "the executor is not available; retry shortly", json, head);
+	respond_simple(c, 503, "Retry-After: 1\r\n", "the executor is not available; retry shortly", json);
 }
 
 static const char *outcome_word(unsigned o)
@@ -132,7 +131,7 @@ static char *answer_json(const struct ipc_action_res *res)
 	return s;
 }
 
-void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json, bool head)
+void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool json)
 {
 	char extra[256], *body;
 	size_t len = 0, cap = 128 + (size_t)res->nitems * 80 + strlen(res->body) + strlen(res->message);
@@ -147,7 +146,7 @@ void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool j
 	if (json) {
 		body = answer_json(res);
 		if (body) {
-			http_respond(c, res->status, "application/json", extra, head ? NULL : body, head ? 0 : strlen(body));
+			http_respond(c, res->status, "application/json", extra, body, strlen(body));
 			free(body);
 			return;
 		}
@@ -170,7 +169,7 @@ void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool j
 	}
 	if (len >= cap)
 		len = cap - 1;
-	http_respond(c, res->status, "text/plain; charset=utf-8", extra, head ? NULL : body, head ? 0 : len);
+	http_respond(c, res->status, "text/plain; charset=utf-8", extra, body, len);
 	free(body);
 }
 
@@ -215,12 +214,12 @@ static void build_request(const struct http_request *req, struct ipc_action_req 
 }
 
 static void refuse_to_exec(struct frontend *fe, struct http_conn *c, struct ipc_action_req *out, int status,
-			   const char *why, bool json, bool head)
+			   const char *why, bool json)
 {
 	out->front_status = (uint16_t)status;
 	snprintf(out->error, sizeof(out->error), "%s", why);
 	out->nitems = 0;
-	frontend_submit(fe, c, out, json, head);
+	frontend_submit(fe, c, out, json);
 }
 
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg)
@@ -229,7 +228,7 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 	struct ipc_action_req *out;
 	struct action_request *parsed;
 	bool json = wants_json(req);
-	bool head = req->method && strcmp(req->method, "HEAD") == 0;
+	bool head = req->method && strcmp(req->method, "HEAD") == 0;   /* the server drops HEAD bodies */
 	char err[128];
 	int r;
 
@@ -242,24 +241,24 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 	build_request(req, out);
 	if (req->error_status) {
 		/* Oversized or malformed: audited, then refused. */
-		refuse_to_exec(fe, c, out, req->error_status, req->error ? req->error : "bad request", json, head);
+		refuse_to_exec(fe, c, out, req->error_status, req->error ? req->error : "bad request", json);
 		goto done;
 	}
 	if (!req->path || !is_action_path(req->path)) {
-		respond_simple(c, 404, "", "no such page", json, head);
+		respond_simple(c, 404, "", "no such page", json);
 		goto done;
 	}
 	if (!req->method || (strcmp(req->method, "GET") != 0 && !head)) {
-		respond_simple(c, 405, "Allow: GET, HEAD\r\n", "actions are GET requests", json, head);
+		respond_simple(c, 405, "Allow: GET, HEAD\r\n", "actions are GET requests", json);
 		goto done;
 	}
 	r = action_parse(req->query, strlen(req->query), parsed, err, sizeof(err));
 	if (r == -E2BIG && strlen(req->query) > ACTION_TEXT_MAX) {
-		refuse_to_exec(fe, c, out, 414, err, json, head);
+		refuse_to_exec(fe, c, out, 414, err, json);
 		goto done;
 	}
 	if (r) {
-		refuse_to_exec(fe, c, out, 400, err, json, head);
+		refuse_to_exec(fe, c, out, 400, err, json);
 		goto done;
 	}
 	if (req->authorization) {
@@ -275,7 +274,7 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 	out->wait_ms = parsed->wait_ms;
 	out->nitems = (uint16_t)parsed->nitems;
 	memcpy(out->items, parsed->items, parsed->nitems * sizeof(parsed->items[0]));
-	frontend_submit(fe, c, out, json, head);
+	frontend_submit(fe, c, out, json);
 done:
 	/* The request may hold a password: do not leave it in freed memory. */
 	if (out)
