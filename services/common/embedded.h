@@ -12,4 +12,8 @@ extern const size_t aurid_migrations_len[];
 extern const unsigned char aurid_keymap_default[];
 extern const size_t aurid_keymap_default_len;
 
+/* The PSF2 console font (build option AURID_FONT), decompressed. */
+extern const unsigned char aurid_font_psf[];
+extern const size_t aurid_font_psf_len;
+
 #endif
