@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +54,9 @@ int main(int argc, char **argv)
 	int r;
 
 	log_init("aurid-exec");
+	/* One worker thread is all the audit writer needs (and each idle
+	 * thread costs memory). */
+	setenv("UV_THREADPOOL_SIZE", "1", 1);
 	if (parse_args(argc, argv, &args) != 0) {
 		usage();
 		return 2;

@@ -68,7 +68,6 @@ static void admin_audit(struct executor *ex, struct admin_client *c, const char 
 		res->status = (uint16_t)status;
 		snprintf(res->reason, sizeof(res->reason), "%s", reason);
 		executor_finish(ex, NULL, 0, 0, req, NULL, res);
-		executor_commit(ex);
 	}
 	free(req);
 	free(res);
@@ -133,24 +132,21 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 			.since = q->since, .until = q->until, .source = q->source, .outcome = q->outcome,
 			.limit = q->limit > ADMIN_ROWS_MAX ? ADMIN_ROWS_MAX : q->limit,
 		};
-		executor_commit(ex);
 		r = audit_query(ex->audit, &f, send_row, &a);
 		answer(c, id, r == 0, r ? "cannot read the audit log" : "");
 		return;
 	case IPC_ADMIN_TRUST_ADD:
 	case IPC_ADMIN_TRUST_REMOVE:
-		executor_commit(ex);
 		if (type == IPC_ADMIN_TRUST_ADD)
 			r = trust_add(ex->trust, q->arg, err, sizeof(err));
 		else
 			r = trust_remove(ex->trust, q->arg, err, sizeof(err));
 		snprintf(what, sizeof(what), "trust %s %s", type == IPC_ADMIN_TRUST_ADD ? "add" : "remove", q->arg);
 		admin_audit(ex, c, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request");
-		answer(c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_USER_ADD:
 	case IPC_ADMIN_USER_PASSWD:
-		executor_commit(ex);
 		if (type == IPC_ADMIN_USER_ADD)
 			r = users_add(ex->users, q->arg, q->role[0] ? q->role : "admin", q->arg2, err, sizeof(err));
 		else
@@ -162,7 +158,7 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 			snprintf(err, sizeof(err), "user '%s' exists", q->arg);
 		if (r == -ENOENT && !err[0])
 			snprintf(err, sizeof(err), "no user '%s'", q->arg);
-		answer(c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_CONSENT_LIST:
 	case IPC_ADMIN_CONSENT_REVOKE:
@@ -239,7 +235,12 @@ static void admin_accept_cb(uv_poll_t *p, int status, int events)
 		close(fd);
 		return;
 	}
-	memset(c, 0, sizeof(*c));
+	{
+		uint32_t gen = c->generation + 1;
+
+		memset(c, 0, sizeof(*c));
+		c->generation = gen;
+	}
 	c->ex = ex;
 	c->uid = uid;
 	if (uvchan_open(ex->loop, &c->ch, fd, IPC_ROLE_EXEC, IPC_ROLE_ADMIN, admin_on_msg, admin_on_close, c) == 0)

@@ -20,11 +20,7 @@
 #include <time.h>
 
 /* Field sizes, NUL included (see AUDIT_JSON_MAX in audit.h). */
-#define REQUEST_SIZE    512
-#define SOURCE_SIZE     64
-#define USER_SIZE       64
-#define TRANSPORT_SIZE  16
-#define REASON_SIZE     32
+#define REQUEST_SIZE    AUDIT_REQUEST_SIZE
 #define ITEM_SIZE       64
 #define OUTCOME_SIZE    16
 #define ITEMS_JSON_MAX  2048
@@ -44,10 +40,8 @@ struct audit {
 	sqlite3_stmt *prune_flag;      /* set the pruner flag */
 	sqlite3_stmt *prune_delete;
 	sqlite3_stmt *q_cut[2], *q_rows[2];   /* [0] any source, [1] one source */
-	/* Cleaned copies of the row being appended. */
-	char request[REQUEST_SIZE], source[SOURCE_SIZE], user[USER_SIZE];
-	char transport[TRANSPORT_SIZE], reason[REASON_SIZE];
-	char items[ITEMS_JSON_MAX + ITEMS_MARKER];
+	sqlite3_stmt *next_seq;
+	struct audit_staged row;       /* audit_append's staging area */
 	char line[SYSLOG_LINE];
 	char escaped[2 * REQUEST_SIZE];
 };
@@ -149,31 +143,31 @@ static bool put_raw(char *buf, size_t cap, size_t *off, const char *s)
 
 /* The items column: [{"item":"OK","outcome":"ok"},...], at most
  * ITEMS_JSON_MAX bytes plus the "+N more" marker. */
-static void items_build(struct audit *a, const struct audit_item *items, size_t nitems)
+static void items_build(char *out, size_t outlen, const struct audit_item *items, size_t nitems)
 {
 	char item[ITEM_SIZE], outcome[OUTCOME_SIZE];
 	size_t off = 0, i;
 
-	put_raw(a->items, sizeof(a->items), &off, "[");
+	put_raw(out, outlen, &off, "[");
 	for (i = 0; i < nitems; i++) {
 		size_t mark = off;
 
 		clean(item, sizeof(item), items[i].item);
 		clean(outcome, sizeof(outcome), items[i].outcome);
-		if (!(put_raw(a->items, ITEMS_JSON_MAX, &off, i ? ",{\"item\":\"" : "{\"item\":\"") &&
-		      put_escaped(a->items, ITEMS_JSON_MAX, &off, item) &&
-		      put_raw(a->items, ITEMS_JSON_MAX, &off, "\",\"outcome\":\"") &&
-		      put_escaped(a->items, ITEMS_JSON_MAX, &off, outcome) &&
-		      put_raw(a->items, ITEMS_JSON_MAX, &off, "\"}"))) {
+		if (!(put_raw(out, ITEMS_JSON_MAX, &off, i ? ",{\"item\":\"" : "{\"item\":\"") &&
+		      put_escaped(out, ITEMS_JSON_MAX, &off, item) &&
+		      put_raw(out, ITEMS_JSON_MAX, &off, "\",\"outcome\":\"") &&
+		      put_escaped(out, ITEMS_JSON_MAX, &off, outcome) &&
+		      put_raw(out, ITEMS_JSON_MAX, &off, "\"}"))) {
 			off = mark;
 			break;
 		}
 	}
 	if (i < nitems)
-		off += (size_t)snprintf(a->items + off, sizeof(a->items) - off,
+		off += (size_t)snprintf(out + off, outlen - off,
 					"%s{\"item\":\"+%zu more\",\"outcome\":\"truncated\"}", i ? "," : "",
 					nitems - i);
-	put_raw(a->items, sizeof(a->items), &off, "]");
+	put_raw(out, outlen, &off, "]");
 }
 
 /* ---- init ---- */
@@ -205,8 +199,13 @@ int audit_init(struct store *st, unsigned max_rows, struct audit **out)
 		return -ENOMEM;
 	a->st = st;
 	a->max_rows = max_rows;
-	err = store_prepare(st, "INSERT INTO audit (time_us, transport, source, user, request, items, status,"
-			    " reason, latency_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &a->insert);
+	err = store_prepare(st, "INSERT INTO audit (seq, time_us, transport, source, user, request, items, status,"
+			    " reason, latency_us) VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &a->insert);
+	/* AUTOINCREMENT keeps the highest seq ever used in sqlite_sequence,
+	 * even after the pruner deleted that row. */
+	if (!err)
+		err = store_prepare(st, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0),"
+				    " coalesce((SELECT max(seq) FROM audit), 0))", &a->next_seq);
 	if (!err)
 		err = store_prepare(st, "SELECT (SELECT min(seq) FROM audit), (SELECT max(seq) FROM audit)", &a->span);
 	if (!err)
@@ -245,58 +244,94 @@ void audit_free(struct audit *a)
 
 /* ---- append ---- */
 
-static void syslog_row(struct audit *a, const struct audit_row *row, uint64_t seq)
+static void syslog_row(struct audit *a, const struct audit_staged *r)
 {
 	size_t off = 0;
-
 	int n;
 
-	put_escaped(a->escaped, sizeof(a->escaped), &off, a->request);
+	put_escaped(a->escaped, sizeof(a->escaped), &off, r->request);
 	/* A long row is cut at SYSLOG_LINE: the database keeps it whole. */
 	n = snprintf(a->line, sizeof(a->line),
 		 "audit seq=%" PRIu64 " transport=%s source=%s user=%s%s%s status=%d reason=%s latency_us=%" PRId64
 		 " request=\"%s\" items=%s",
-		 seq, a->transport, a->source, row->user ? "\"" : "", row->user ? a->user : "-",
-		 row->user ? "\"" : "", row->status, a->reason, row->latency_us, a->escaped, a->items);
+		 r->seq, r->transport, r->source, r->has_user ? "\"" : "", r->has_user ? r->user : "-",
+		 r->has_user ? "\"" : "", r->status, r->reason, r->latency_us, a->escaped, r->items);
 	if (n < 0)
 		return;
-	syslog_out_send(row->status >= 400 ? LOG_NOTICE : LOG_INFO, a->line);
+	syslog_out_send(r->status >= 400 ? LOG_NOTICE : LOG_INFO, a->line);
 }
 
-int audit_append(struct audit *a, const struct audit_row *row, uint64_t *seq)
+void audit_stage(struct audit *a, const struct audit_row *row, uint64_t seq, struct audit_staged *out)
+{
+	out->seq = seq;
+	out->time_us = row->time_us;
+	out->latency_us = row->latency_us;
+	out->status = row->status;
+	out->has_user = row->user != NULL;
+	clean(out->request, sizeof(out->request), row->request);
+	clean(out->source, sizeof(out->source), row->source);
+	clean(out->user, sizeof(out->user), row->user);
+	clean(out->transport, sizeof(out->transport), row->transport);
+	clean(out->reason, sizeof(out->reason), row->reason);
+	items_build(out->items, sizeof(out->items), row->items, row->items ? row->nitems : 0);
+	if (seq)
+		syslog_row(a, out);
+}
+
+int audit_insert(struct audit *a, const struct audit_staged *r)
 {
 	sqlite3_stmt *s = a->insert;
-	uint64_t id;
 	int rc;
 
-	clean(a->request, sizeof(a->request), row->request);
-	clean(a->source, sizeof(a->source), row->source);
-	clean(a->user, sizeof(a->user), row->user);
-	clean(a->transport, sizeof(a->transport), row->transport);
-	clean(a->reason, sizeof(a->reason), row->reason);
-	items_build(a, row->items, row->items ? row->nitems : 0);
-
-	sqlite3_bind_int64(s, 1, row->time_us);
-	sqlite3_bind_text(s, 2, a->transport, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, a->source, -1, SQLITE_STATIC);
-	if (row->user)
-		sqlite3_bind_text(s, 4, a->user, -1, SQLITE_STATIC);
+	if (r->seq)
+		sqlite3_bind_int64(s, 10, (sqlite3_int64)r->seq);
+	else
+		sqlite3_bind_null(s, 10);
+	sqlite3_bind_int64(s, 1, r->time_us);
+	sqlite3_bind_text(s, 2, r->transport, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->source, -1, SQLITE_STATIC);
+	if (r->has_user)
+		sqlite3_bind_text(s, 4, r->user, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 4);
-	sqlite3_bind_text(s, 5, a->request, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, a->items, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, row->status);
-	sqlite3_bind_text(s, 8, a->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, row->latency_us);
+	sqlite3_bind_text(s, 5, r->request, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->items, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, r->status);
+	sqlite3_bind_text(s, 8, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, r->latency_us);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_error(a->st, rc, "audit: append");
+	return 0;
+}
+
+int audit_append(struct audit *a, const struct audit_row *row, uint64_t *seq)
+{
+	uint64_t id;
+	int err;
+
+	audit_stage(a, row, 0, &a->row);
+	err = audit_insert(a, &a->row);
+	if (err)
+		return err;
 	id = (uint64_t)sqlite3_last_insert_rowid(a->st->db);
+	a->row.seq = id;
 	if (seq)
 		*seq = id;
-	syslog_row(a, row, id);
+	syslog_row(a, &a->row);
 	return 0;
+}
+
+int audit_next_seq(struct audit *a, uint64_t *seq)
+{
+	int rc = sqlite3_step(a->next_seq);
+
+	*seq = 1;
+	if (rc == SQLITE_ROW)
+		*seq = (uint64_t)sqlite3_column_int64(a->next_seq, 0) + 1;
+	sqlite3_reset(a->next_seq);
+	return rc == SQLITE_ROW ? 0 : store_error(a->st, rc, "audit: next seq");
 }
 
 /* ---- prune ---- */

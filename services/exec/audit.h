@@ -9,6 +9,7 @@
 
 #include "store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,31 @@ struct audit_filter {
 	unsigned limit;        /* 0 = 100; newest rows, printed oldest first */
 };
 
+/* Field sizes of a stored row, NUL included (see AUDIT_JSON_MAX). */
+#define AUDIT_REQUEST_SIZE   512
+#define AUDIT_SOURCE_SIZE    64
+#define AUDIT_USER_SIZE      64
+#define AUDIT_TRANSPORT_SIZE 16
+#define AUDIT_REASON_SIZE    32
+#define AUDIT_ITEMS_SIZE     (2048 + 64)
+
+/* A row cleaned and bounded, ready to insert later (possibly on another
+ * thread and connection): the executor stages rows as it decides requests
+ * and writes them in batches. */
+struct audit_staged {
+	uint64_t seq;            /* 0: let SQLite choose */
+	int64_t time_us;
+	int64_t latency_us;
+	int status;
+	bool has_user;
+	char transport[AUDIT_TRANSPORT_SIZE];
+	char source[AUDIT_SOURCE_SIZE];
+	char user[AUDIT_USER_SIZE];
+	char reason[AUDIT_REASON_SIZE];
+	char request[AUDIT_REQUEST_SIZE];
+	char items[AUDIT_ITEMS_SIZE];
+};
+
 struct audit;
 
 /* max_rows 0: -EINVAL.  Also connects the syslog socket (openlog with
@@ -56,6 +82,13 @@ void audit_free(struct audit *a);
  * be NULL).  The syslog line is sent at once, so a row rolled back later
  * still shows in syslog as attempted. */
 int audit_append(struct audit *a, const struct audit_row *row, uint64_t *seq);
+/* Cleans and bounds row into out with the given seq, and sends its syslog
+ * line.  No database access: safe to call while a batch is being written. */
+void audit_stage(struct audit *a, const struct audit_row *row, uint64_t seq, struct audit_staged *out);
+/* Inserts a staged row inside the caller's transaction. */
+int audit_insert(struct audit *a, const struct audit_staged *row);
+/* The seq the next row will get (the highest ever used, plus one). */
+int audit_next_seq(struct audit *a, uint64_t *seq);
 /* Deletes the oldest rows beyond max_rows (call inside a transaction, now
  * and then; without one it makes its own).  Cheap when nothing is due. */
 int audit_prune(struct audit *a);

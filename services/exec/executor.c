@@ -4,6 +4,7 @@
 #include "../../hal/keypad_out.h"
 #include "../common/log.h"
 #include "audit.h"
+#include "audit_batch.h"
 #include "lockout.h"
 #include "rate.h"
 #include "store.h"
@@ -19,19 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* An answer held until the audit rows of this loop turn are committed,
- * kept encoded: a few hundred bytes instead of the whole decoded struct. */
+/* An answer held until the audit rows before it are durable, kept encoded:
+ * a few hundred bytes instead of the whole decoded struct. */
 struct reply {
 	struct reply *next;
-	struct front *front;
+	bool admin;                      /* to an admin client, else to a front-end */
+	void *peer;                      /* struct front * or struct admin_client * */
 	uint32_t generation;
 	uint32_t id;
 	size_t len;
 	uint8_t data[];
 };
-
-/* Prune the audit table every this many rows (pruning is a range delete). */
-#define EXEC_PRUNE_EVERY 1000
 
 const char *transport_name(unsigned transport)
 {
@@ -71,63 +70,137 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void send_replies(struct executor *ex, bool committed)
+/* The channel an answer goes to, or NULL if that peer has gone since. */
+static struct uvchan *reply_chan(struct reply *r)
 {
-	while (ex->reply_head) {
-		struct reply *r = ex->reply_head;
-		struct front *f = r->front;
+	if (r->admin) {
+		struct admin_client *c = r->peer;
 
-		ex->reply_head = r->next;
-		if (f && f->ch && f->generation == r->generation) {
-			f->pending--;
-			if (committed) {
-				uvchan_send_encoded(f->ch, r->data, r->len);
-			} else {
-				/* The audit row did not reach the disk: never say "done". */
-				struct ipc_action_res *res = &ex->scratch_res;
+		return c->in_use && c->generation == r->generation ? &c->ch : NULL;
+	} else {
+		struct front *f = r->peer;
 
-				memset(res, 0, sizeof(*res));
-				res->status = 503;
-				snprintf(res->reason, sizeof(res->reason), "unavailable");
-				snprintf(res->message, sizeof(res->message), "the audit log could not be written");
-				res->retry_after = 1;
-				uvchan_send(f->ch, IPC_ACTION_RES, r->id, res, -1);
-			}
-		}
-		free(r);
+		if (!f->ch || f->generation != r->generation)
+			return NULL;
+		f->pending--;
+		return f->ch;
 	}
-	ex->reply_tail = NULL;
-	uv_idle_stop(&ex->commit_idle);
 }
 
-void executor_commit(struct executor *ex)
+static void send_failed(struct executor *ex, struct reply *r, struct uvchan *ch)
 {
-	bool ok = true;
+	/* The audit row did not reach the disk: never say "done". */
+	if (r->admin) {
+		struct ipc_admin_res res = { .ok = 0 };
 
-	if (ex->store->in_tx) {
-		if (++ex->since_prune >= EXEC_PRUNE_EVERY / 16) {
-			ex->since_prune = 0;
-			audit_prune(ex->audit);
-		}
-		if (store_commit(ex->store)) {
-			log_err("audit commit failed: answering 503");
-			store_rollback(ex->store);
-			ok = false;
-		}
+		snprintf(res.message, sizeof(res.message), "the audit log could not be written");
+		uvchan_send(ch, IPC_ADMIN_RES, r->id, &res, -1);
+	} else {
+		struct ipc_action_res *res = &ex->scratch_res;
+
+		memset(res, 0, sizeof(*res));
+		res->status = 503;
+		snprintf(res->reason, sizeof(res->reason), "unavailable");
+		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
+		res->retry_after = 1;
+		uvchan_send(ch, IPC_ACTION_RES, r->id, res, -1);
 	}
-	send_replies(ex, ok);
+}
+
+static void batch_done(void *arg, int err)
+{
+	struct executor *ex = arg;
+
+	while (ex->writing_head) {
+		struct reply *r = ex->writing_head;
+		struct uvchan *ch = reply_chan(r);
+
+		ex->writing_head = r->next;
+		if (ch && !err)
+			uvchan_send_encoded(ch, r->data, r->len);
+		else if (ch)
+			send_failed(ex, r, ch);
+		free(r);
+	}
+	if (!ex->staged_head)
+		uv_idle_stop(&ex->commit_idle);
+	else if (audit_batch_staged(ex->batch) > 0) {
+		/* Rows staged while this batch was on disk go next, at once. */
+		ex->writing_head = ex->staged_head;
+		ex->staged_head = ex->staged_tail = NULL;
+		audit_batch_flush(ex->batch);
+	} else {
+		/* Answers whose rows were all in this batch: they may go now. */
+		ex->writing_head = ex->staged_head;
+		ex->staged_head = ex->staged_tail = NULL;
+		batch_done(ex, 0);
+	}
 }
 
 static void commit_check_cb(uv_check_t *h)
 {
-	executor_commit(h->data);
+	struct executor *ex = h->data;
+
+	/* End of a loop turn: hand what this turn decided to the writer,
+	 * unless a batch is on disk (then it goes when that one is done). */
+	if (!audit_batch_busy(ex->batch) && audit_batch_staged(ex->batch) > 0) {
+		ex->writing_head = ex->staged_head;
+		ex->staged_head = ex->staged_tail = NULL;
+		audit_batch_flush(ex->batch);
+		uv_idle_stop(&ex->commit_idle);
+	}
 }
 
 static void commit_idle_cb(uv_idle_t *h)
 {
 	/* Nothing to do: an active idle handle makes the poll phase return at
-	 * once, so answers queued from a timer reach the check phase now. */
+	 * once, so rows staged from a timer reach the check phase now. */
 	(void)h;
+}
+
+static void queue_reply(struct executor *ex, bool admin, void *peer, uint32_t generation, uint32_t id,
+			unsigned type, const void *msg)
+{
+	uint8_t buf[IPC_MSG_MAX];
+	struct reply *r;
+	size_t len;
+
+	if (!ex->staged_head && !audit_batch_busy(ex->batch) && audit_batch_staged(ex->batch) == 0) {
+		/* Everything before it is durable already: answer now. */
+		struct reply tmp = { .admin = admin, .peer = peer, .generation = generation, .id = id };
+		struct uvchan *ch = reply_chan(&tmp);
+
+		if (ch)
+			uvchan_send(ch, type, id, msg, -1);
+		return;
+	}
+	if (ipc_encode(type, id, msg, buf, sizeof(buf), &len) != 0 || !(r = malloc(sizeof(*r) + len))) {
+		log_err("cannot queue an answer");
+		return;
+	}
+	r->next = NULL;
+	r->admin = admin;
+	r->peer = peer;
+	r->generation = generation;
+	r->id = id;
+	r->len = len;
+	memcpy(r->data, buf, len);
+	if (ex->staged_tail) {
+		ex->staged_tail->next = r;
+	} else {
+		ex->staged_head = r;
+		if (!audit_batch_busy(ex->batch))
+			uv_idle_start(&ex->commit_idle, commit_idle_cb);
+	}
+	ex->staged_tail = r;
+}
+
+void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t id, bool ok, const char *message)
+{
+	struct ipc_admin_res res = { .ok = ok ? 1 : 0 };
+
+	snprintf(res.message, sizeof(res.message), "%s", message);
+	queue_reply(ex, true, c, c->generation, id, IPC_ADMIN_RES, &res);
 }
 
 void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
@@ -145,21 +218,16 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 		.status = res->status,
 		.reason = res->reason,
 	};
-	uint8_t buf[IPC_MSG_MAX];
-	struct reply *r;
 	uint64_t seq = 0;
 	uint64_t now = mono_ns();
-	size_t len;
 
 	for (size_t i = 0; i < res->nitems; i++) {
 		items[i].item = res->items[i].text;
 		items[i].outcome = outcome_name(res->items[i].outcome);
 	}
 	row.latency_us = req->t_recv_ns && now > req->t_recv_ns ? (int64_t)((now - req->t_recv_ns) / 1000) : 0;
-	if (!ex->store->in_tx && store_begin(ex->store))
-		log_err("cannot open an audit transaction");
-	if (audit_append(ex->audit, &row, &seq)) {
-		log_err("audit append failed");
+	if (audit_batch_stage(ex->batch, &row, &seq) != 0) {
+		log_err("cannot stage an audit row");
 		res->status = 503;
 		snprintf(res->reason, sizeof(res->reason), "unavailable");
 		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
@@ -168,25 +236,10 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 	if (res->status >= 400)
 		ex->refused++;
 	ex->requests++;
-	if (!f)
-		return;   /* nobody to answer (admin verbs answer by themselves) */
-	if (ipc_encode(IPC_ACTION_RES, id, res, buf, sizeof(buf), &len) != 0 || !(r = malloc(sizeof(*r) + len))) {
-		log_err("cannot queue an answer");
-		return;
-	}
-	r->next = NULL;
-	r->front = f;
-	r->generation = generation;
-	r->id = id;
-	r->len = len;
-	memcpy(r->data, buf, len);
-	if (ex->reply_tail) {
-		ex->reply_tail->next = r;
-	} else {
-		ex->reply_head = r;
+	if (f)
+		queue_reply(ex, false, f, generation, id, IPC_ACTION_RES, res);
+	else if (!audit_batch_busy(ex->batch))
 		uv_idle_start(&ex->commit_idle, commit_idle_cb);
-	}
-	ex->reply_tail = r;
 }
 
 static void refuse_now(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
@@ -361,6 +414,10 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		return r;
 	if ((r = audit_init(ex->store, cfg->audit_max_rows, &ex->audit)) != 0)
 		return r;
+	if ((r = audit_batch_open(loop, path, cfg->audit_max_rows, ex->audit, batch_done, ex, &ex->batch)) != 0) {
+		log_err("cannot open the audit writer: %s", strerror(-r));
+		return r;
+	}
 	if ((r = rate_new(cfg->rate_per_sec, cfg->rate_burst, &ex->rate)) != 0)
 		return r;
 	if ((r = lockout_new(cfg->lockout_failures, cfg->lockout_seconds, cfg->lockout_max, &ex->lockout)) != 0)
@@ -388,7 +445,9 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 void executor_close(struct executor *ex)
 {
 	jobs_drop_all(ex);
-	executor_commit(ex);
+	/* Writes every staged row and sends the answers waiting for them. */
+	audit_batch_close(ex->batch);
+	ex->batch = NULL;
 	admin_stop(ex);
 	if (ex->keypad)
 		keypad_out_close(ex->keypad);

@@ -5,10 +5,11 @@
  *
  * One libuv loop.  A request is decided by the policy (policy.c), its items
  * run in order through the HAL on one queue (jobs.c), and its audit row is
- * appended to the transaction of the current loop turn.  At the end of the
- * turn (a uv_check handle) the transaction is committed and only then are
- * the answers of that turn sent: nothing is reported done before its audit
- * row is durable, and many requests share one fsync.
+ * staged (audit_batch.c).  At the end of the loop turn (a uv_check handle)
+ * the staged rows go to the writer thread as one transaction, and only when
+ * it is durable are the answers of those requests sent: nothing is reported
+ * done before its audit row is on disk, many requests share one fsync, and
+ * the loop keeps deciding while the disk works.
  */
 #ifndef AURID_EXECUTOR_H
 #define AURID_EXECUTOR_H
@@ -29,6 +30,7 @@ struct store;
 struct trust;
 struct users;
 struct audit;
+struct audit_batch;
 struct rate;
 struct lockout;
 struct keypad_out;
@@ -49,6 +51,7 @@ struct front {
 struct admin_client {
 	struct uvchan ch;
 	struct executor *ex;
+	uint32_t generation;             /* changes when the slot is reused */
 	uid_t uid;
 	bool hello;
 	bool in_use;
@@ -63,6 +66,7 @@ struct executor {
 	struct trust *trust;
 	struct users *users;
 	struct audit *audit;
+	struct audit_batch *batch;
 	struct rate *rate;
 	struct lockout *lockout;
 	struct keymap keymap;
@@ -80,11 +84,12 @@ struct executor {
 	uv_timer_t pace_timer;
 	bool job_running;
 
-	/* Answers waiting for the commit at the end of this loop turn. */
-	struct reply *reply_head, *reply_tail;
+	/* Answers waiting for their audit rows: staged (not yet handed to the
+	 * writer) and writing (in the batch on disk now). */
+	struct reply *staged_head, *staged_tail;
+	struct reply *writing_head;
 	uv_check_t commit_check;
-	uv_idle_t commit_idle;           /* keeps the loop from blocking while answers wait */
-	unsigned since_prune;
+	uv_idle_t commit_idle;           /* keeps the loop from blocking while rows wait */
 	struct ipc_action_res scratch_res;  /* one answer being built (single-threaded) */
 	uint64_t requests, refused;
 };
@@ -115,13 +120,13 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 void jobs_init(struct executor *ex);
 void jobs_drop_all(struct executor *ex);
 
-/* Appends the audit row of an answered request and queues the answer for
- * after the commit (executor.c).  f may be NULL (no one to answer). */
+/* Stages the audit row of an answered request and queues the answer for
+ * when that row is durable (executor.c).  f may be NULL (no one to answer). */
 void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
 		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res);
 
-/* Commits now and sends the answers waiting for it (admin verbs use this). */
-void executor_commit(struct executor *ex);
+/* Queues an admin answer behind the audit rows staged so far. */
+void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t id, bool ok, const char *message);
 
 /* Admin socket (admin.c). */
 int admin_start(struct executor *ex, int listen_fd);

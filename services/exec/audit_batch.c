@@ -1,0 +1,172 @@
+#include "audit_batch.h"
+
+#include "../common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Prune the table after about this many rows (a range delete). */
+#define AUDIT_PRUNE_EVERY 256
+
+struct rows {
+	struct audit_staged *v;
+	size_t n, cap;
+};
+
+struct audit_batch {
+	uv_loop_t *loop;
+	struct audit *audit;             /* loop thread: cleaning, syslog */
+	struct store *wstore;            /* worker thread only, while busy */
+	struct audit *waudit;
+	uint64_t next_seq;
+	struct rows staged, writing;
+	uv_work_t work;
+	bool busy;
+	int err;                         /* result of the batch in flight */
+	unsigned since_prune;
+	audit_batch_done_fn done;
+	void *arg;
+};
+
+static int rows_push(struct rows *r, struct audit_staged **slot)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct audit_staged *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	*slot = &r->v[r->n++];
+	return 0;
+}
+
+int audit_batch_stage(struct audit_batch *b, const struct audit_row *row, uint64_t *seq)
+{
+	struct audit_staged *slot;
+	int err = rows_push(&b->staged, &slot);
+
+	if (err)
+		return err;
+	*seq = b->next_seq++;
+	audit_stage(b->audit, row, *seq, slot);
+	return 0;
+}
+
+size_t audit_batch_staged(const struct audit_batch *b)
+{
+	return b->staged.n;
+}
+
+bool audit_batch_busy(const struct audit_batch *b)
+{
+	return b->busy;
+}
+
+/* Worker thread: the only user of wstore/waudit while b->busy. */
+static void write_cb(uv_work_t *w)
+{
+	struct audit_batch *b = w->data;
+	int err = store_begin(b->wstore);
+
+	for (size_t i = 0; i < b->writing.n && !err; i++)
+		err = audit_insert(b->waudit, &b->writing.v[i]);
+	b->since_prune += (unsigned)b->writing.n;
+	if (!err && b->since_prune >= AUDIT_PRUNE_EVERY) {
+		b->since_prune = 0;
+		err = audit_prune(b->waudit);
+	}
+	if (!err)
+		err = store_commit(b->wstore);
+	if (err)
+		store_rollback(b->wstore);
+	b->err = err;
+}
+
+static void written_cb(uv_work_t *w, int status)
+{
+	struct audit_batch *b = w->data;
+	int err = status ? status : b->err;
+
+	if (err)
+		log_err("audit batch of %zu rows failed: %s", b->writing.n, strerror(-err));
+	b->writing.n = 0;
+	b->busy = false;
+	b->done(b->arg, err);
+}
+
+bool audit_batch_flush(struct audit_batch *b)
+{
+	struct rows t;
+
+	if (b->busy || b->staged.n == 0)
+		return false;
+	/* Swap: the writer takes the staged rows, staging goes on in the
+	 * (empty) array the last batch used. */
+	t = b->writing;
+	b->writing = b->staged;
+	b->staged = t;
+	b->staged.n = 0;
+	b->busy = true;
+	b->work.data = b;
+	if (uv_queue_work(b->loop, &b->work, write_cb, written_cb) != 0) {
+		b->busy = false;
+		b->done(b->arg, -EIO);
+		b->writing.n = 0;
+		return false;
+	}
+	return true;
+}
+
+int audit_batch_open(uv_loop_t *loop, const char *db_path, unsigned max_rows, struct audit *a,
+		     audit_batch_done_fn done, void *arg, struct audit_batch **out)
+{
+	struct audit_batch *b;
+	int err;
+
+	if (!sqlite3_threadsafe()) {
+		log_err("this SQLite is built without thread support: the audit cannot be written off the loop");
+		return -ENOTSUP;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->loop = loop;
+	b->audit = a;
+	b->done = done;
+	b->arg = arg;
+	err = store_open(db_path, &b->wstore);
+	if (!err)
+		err = audit_init(b->wstore, max_rows, &b->waudit);
+	if (!err)
+		err = audit_next_seq(a, &b->next_seq);
+	if (err) {
+		if (b->waudit)
+			audit_free(b->waudit);
+		if (b->wstore)
+			store_close(b->wstore);
+		free(b);
+		return err;
+	}
+	*out = b;
+	return 0;
+}
+
+void audit_batch_close(struct audit_batch *b)
+{
+	if (!b)
+		return;
+	/* Nothing accepted is lost: finish the batch in flight, then write
+	 * what is still staged, before the process goes. */
+	while (b->busy || audit_batch_flush(b))
+		while (b->busy)
+			uv_run(b->loop, UV_RUN_ONCE);
+	audit_free(b->waudit);
+	store_close(b->wstore);
+	free(b->staged.v);
+	free(b->writing.v);
+	free(b);
+}
