@@ -16,7 +16,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: aurid-exec [--admin-fd N] [--uinput-fd N]\n"
+	fprintf(stderr, "usage: aurid-exec [--admin-fd N] [--uinput-fd N] [--fb-fd N] [--keypad-fd N]\n"
 			"aurid-exec is started by aurid; it is not meant to be run by hand.\n");
 }
 
@@ -24,6 +24,8 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 {
 	a->admin_fd = -1;
 	a->uinput_fd = -1;
+	a->fb_fd = -1;
+	a->keypad_fd = -1;
 	for (int i = 1; i < argc; i++) {
 		int *slot = NULL;
 
@@ -31,6 +33,10 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 			slot = &a->admin_fd;
 		else if (strcmp(argv[i], "--uinput-fd") == 0)
 			slot = &a->uinput_fd;
+		else if (strcmp(argv[i], "--fb-fd") == 0)
+			slot = &a->fb_fd;
+		else if (strcmp(argv[i], "--keypad-fd") == 0)
+			slot = &a->keypad_fd;
 		if (!slot || i + 1 >= argc || child_arg_fd(argv[++i], slot) != 0)
 			return -EINVAL;
 	}

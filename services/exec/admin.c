@@ -8,6 +8,7 @@
 
 #include "../common/log.h"
 #include "audit.h"
+#include "consent.h"
 #include "store.h"
 #include "trust.h"
 #include "users.h"
@@ -88,6 +89,15 @@ static int trust_row(void *arg, const char *pattern, const char *origin, int64_t
 	return o ? send_json_row(arg, o) : -ENOMEM;
 }
 
+static int consent_row(void *arg, const char *source, const char *transport, int64_t granted, int64_t expires)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I}", "source", source, "transport", transport, "granted", (json_int_t)granted);
+
+	if (o && expires)
+		json_object_set_new(o, "expires", json_integer(expires));
+	return o ? send_json_row(arg, o) : -ENOMEM;
+}
+
 static void verb_status(struct executor *ex, struct admin_answer *a)
 {
 	int users = 0;
@@ -161,9 +171,22 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_CONSENT_LIST:
+		r = consent_list(ex, consent_row, &a);
+		answer(c, id, r == 0, r ? "cannot read the consent list" : "");
+		return;
 	case IPC_ADMIN_CONSENT_REVOKE:
+		r = consent_revoke(ex, q->arg);
+		if (r == -ENOENT)
+			snprintf(err, sizeof(err), "no consent for '%s'", q->arg);
+		snprintf(what, sizeof(what), "consent revoke %s", q->arg);
+		admin_audit(ex, c, what, r == 0 ? 200 : 404, r == 0 ? "ok" : "bad-request");
+		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		return;
 	case IPC_ADMIN_SIM_PRESS:
-		answer(c, id, false, "the consent prompt and the physical keypad are not available in this build");
+		/* Stands for a person at the phone: not an action, not audited
+		 * as one (the prompt's answer is, on the held requests). */
+		r = consent_sim_press(ex, q->arg, err, sizeof(err));
+		answer(c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	default:
 		answer(c, id, false, "unknown verb");

@@ -5,6 +5,7 @@
 #include "../common/log.h"
 #include "audit.h"
 #include "audit_batch.h"
+#include "consent.h"
 #include "lockout.h"
 #include "rate.h"
 #include "store.h"
@@ -260,6 +261,7 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 	struct executor *ex = f->ex;
 	struct ipc_action_res *res = &ex->scratch_res;
 	char user[64] = "";
+	int r;
 
 	if (fd >= 0)
 		close(fd);
@@ -277,9 +279,16 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		return;
 	}
 	f->pending++;
-	if (policy_check(ex, &msg->action_req, res, user, sizeof(user)) != 0) {
+	r = policy_check(ex, &msg->action_req, res, user, sizeof(user));
+	if (r < 0) {
 		refuse_now(ex, f, id, &msg->action_req, user, res);
-	} else if (jobs_submit(ex, f, id, &msg->action_req, user) != 0) {
+	} else if (r == 1 && consent_hold(ex, f, id, &msg->action_req, user) != 0) {
+		res->status = 503;
+		snprintf(res->reason, sizeof(res->reason), "unavailable");
+		snprintf(res->message, sizeof(res->message), "too many requests are waiting for consent");
+		res->retry_after = 5;
+		refuse_now(ex, f, id, &msg->action_req, user, res);
+	} else if (r == 0 && jobs_submit(ex, f, id, &msg->action_req, user) != 0) {
 		res->status = 503;
 		snprintf(res->reason, sizeof(res->reason), "unavailable");
 		snprintf(res->message, sizeof(res->message), "the executor is out of memory");
@@ -430,6 +439,8 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		log_err("cannot open the keypad: %s", strerror(-r));
 		return r;
 	}
+	if ((r = consent_init(ex, args)) != 0)
+		return r;
 	jobs_init(ex);
 	uv_idle_init(loop, &ex->commit_idle);
 	uv_check_init(loop, &ex->commit_check);
@@ -444,6 +455,7 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 
 void executor_close(struct executor *ex)
 {
+	consent_close(ex);
 	jobs_drop_all(ex);
 	/* Writes every staged row and sends the answers waiting for them. */
 	audit_batch_close(ex->batch);

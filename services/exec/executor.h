@@ -36,6 +36,7 @@ struct lockout;
 struct keypad_out;
 struct job;
 struct reply;
+struct consent_state;
 
 /* A front-end link (aurid-http, later aurid-sip).  Its generation changes
  * when the channel is replaced, so an answer for a request that came on a
@@ -71,6 +72,7 @@ struct executor {
 	struct lockout *lockout;
 	struct keymap keymap;
 	struct keypad_out *keypad;
+	struct consent_state *consent;
 
 	struct uvchan sup;
 	struct front fronts[2];          /* [0] http, [1] sip */
@@ -97,6 +99,8 @@ struct executor {
 struct exec_args {
 	int admin_fd;                    /* -1 if none */
 	int uinput_fd;                   /* -1 if none (sim) */
+	int fb_fd;                       /* -1 if none (sim) */
+	int keypad_fd;                   /* -1 if none (sim) */
 };
 
 /* Opens the database and the devices, builds the policy state. */
@@ -109,8 +113,9 @@ void executor_close(struct executor *ex);
 
 /* --- used between the executor's files --- */
 
-/* Decides whether req may run.  0: allowed, *user set (may be "").  Else the
- * refusal is filled into res (status, reason, message, retry_after). */
+/* Decides whether req may run.  0: allowed, *user set (may be "").  1:
+ * allowed once the person at the phone consents (consent.c).  -1: refused,
+ * filled into res (status, reason, message, retry_after). */
 int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 		 char *user, size_t userlen);
 
@@ -118,6 +123,8 @@ int policy_check(struct executor *ex, const struct ipc_action_req *req, struct i
 int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
 		const char *user);
 void jobs_init(struct executor *ex);
+/* Runs what waited while the consent prompt was visible. */
+void jobs_resume(struct executor *ex);
 void jobs_drop_all(struct executor *ex);
 
 /* Stages the audit row of an answered request and queues the answer for

@@ -9,6 +9,7 @@
 #include "../../hal/keypad_out.h"
 #include "../common/action_grammar.h"
 #include "../common/log.h"
+#include "consent.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -112,7 +113,8 @@ static bool run_items(struct executor *ex, const struct ipc_action_req *req, str
 
 static void jobs_run(struct executor *ex)
 {
-	while (ex->job_head && !ex->job_running) {
+	/* While the consent prompt is up, no remote key reaches the phone. */
+	while (ex->job_head && !ex->job_running && !consent_prompt_visible(ex)) {
 		struct job *j = ex->job_head;
 
 		if (run_items(ex, &j->req, &j->res, &j->next_item)) {
@@ -167,7 +169,7 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
 	/* The common case runs at once, without a copy: the keypad is free
 	 * and no pause is due before the request is done. */
-	if (!ex->job_head && !run_items(ex, req, res, &next)) {
+	if (!ex->job_head && !consent_prompt_visible(ex) && !run_items(ex, req, res, &next)) {
 		finish(ex, f, f ? f->generation : 0, id, req, user, res);
 		return 0;
 	}
@@ -178,6 +180,11 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 	if (next > 0)
 		pace_start(ex);   /* it ran its first items and waits for the pace */
 	return 0;
+}
+
+void jobs_resume(struct executor *ex)
+{
+	jobs_run(ex);
 }
 
 void jobs_init(struct executor *ex)

@@ -10,6 +10,7 @@
 
 #include "../common/action_grammar.h"
 #include "../common/log.h"
+#include "consent.h"
 #include "lockout.h"
 #include "rate.h"
 #include "trust.h"
@@ -151,13 +152,10 @@ int policy_check(struct executor *ex, const struct ipc_action_req *req, struct i
 		return -1;
 	if (rate_take(ex->rate, req->peer, mono_ns(), &retry) != 0)
 		return refuse(res, 429, "rate", retry ? retry : 1, "too many requests from %s", req->peer);
-	if (ex->cfg.show_action_uri_option)
-		/* The on-screen prompt needs the framebuffer and the physical
-		 * keypad; until they are there, no source has consent. */
-		return refuse(res, 403, "consent-denied", 0,
-			      "no consent for %s: the consent prompt is not available on this build "
-			      "(features.show_action_uri_option = 0 runs trusted requests directly)", req->peer);
 	res->status = 200;
 	snprintf(res->reason, sizeof(res->reason), "ok");
+	/* Last: consent is asked only of a request that may otherwise run. */
+	if (ex->cfg.show_action_uri_option && !consent_granted(ex, req->peer))
+		return 1;
 	return 0;
 }

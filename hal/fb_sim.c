@@ -1,0 +1,127 @@
+/*
+ * Framebuffer, sim backend: <state_dir>/sim/fb.raw, XRGB8888 little-endian,
+ * row-major, no header, mmap'ed and drawn on by the same pixel code as
+ * /dev/fb0.  fb.raw is a fixed interface (DESIGN.md section 9): tests outside
+ * the project write patterns into it and read the screen from it.
+ */
+#include "fb.h"
+
+#include "../services/common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Opens <state_dir>/sim/fb.raw for reading and writing; the sim directory is
+ * created if needed and must be a real directory, fb.raw a regular file
+ * (neither a symlink), so a planted link cannot redirect the writes. */
+static int open_fb_raw(const char *state_dir, int *out)
+{
+	struct stat st;
+	int dfd, sfd, fd, r;
+
+	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		log_err("sim fb: state directory %s: %s", state_dir, strerror(-r));
+		return r;
+	}
+	if (mkdirat(dfd, "sim", 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		log_err("sim fb: cannot create %s/sim: %s", state_dir, strerror(-r));
+		close(dfd);
+		return r;
+	}
+	sfd = openat(dfd, "sim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = sfd < 0 ? -errno : 0;
+	close(dfd);
+	if (r) {
+		log_err("sim fb: %s/sim: %s", state_dir, strerror(-r));
+		return r;
+	}
+	/* O_NONBLOCK: a FIFO planted as fb.raw must fail below, not block. */
+	fd = openat(sfd, "fb.raw", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	r = fd < 0 ? -errno : 0;
+	close(sfd);
+	if (r) {
+		log_err("sim fb: %s/sim/fb.raw: %s", state_dir, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_err("sim fb: %s/sim/fb.raw is not a regular file", state_dir);
+		close(fd);
+		return -EINVAL;
+	}
+	*out = fd;
+	return 0;
+}
+
+int fb_open_sim(const char *state_dir, unsigned width, unsigned height, struct fb **out)
+{
+	struct fb *fb;
+	struct stat st;
+	uint64_t len = (uint64_t)width * height * 4;     /* at most 1 GiB: fits a size_t */
+	void *map;
+	int r;
+
+	*out = NULL;
+	if (width == 0 || height == 0 || width > 16384 || height > 16384) {
+		log_err("sim fb: unsupported geometry %ux%u", width, height);
+		return -EINVAL;
+	}
+	fb = calloc(1, sizeof(*fb));
+	if (!fb)
+		return -ENOMEM;
+	fb->fd = -1;
+	fb->sim = true;
+	r = open_fb_raw(state_dir, &fb->fd);
+	if (r)
+		goto fail;
+	/* Only a file of another size is truncated: one of the right size may
+	 * hold a test's pattern, which must survive the open. */
+	if (fstat(fb->fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size != len) {
+		if (st.st_size)
+			log_info("sim fb: fb.raw had %lld bytes, resized to %llu for %ux%u",
+				 (long long)st.st_size, (unsigned long long)len, width, height);
+		if (ftruncate(fb->fd, (off_t)len) < 0) {
+			r = -errno;
+			log_err("sim fb: resizing fb.raw: %s", strerror(-r));
+			goto fail;
+		}
+	}
+	map = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fb->fd, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+		log_err("sim fb: mmap of fb.raw: %s", strerror(-r));
+		goto fail;
+	}
+	fb->map = map;
+	fb->map_len = (size_t)len;
+	fb->width = width;
+	fb->height = height;
+	fb->line_length = width * 4;
+	fb->yoffset = 0;
+	fb->fmt = (struct fb_format){
+		.bpp = 32,
+		.red = { 16, 8 },
+		.green = { 8, 8 },
+		.blue = { 0, 8 },
+	};
+	r = fb_validate(fb);
+	if (r)
+		goto fail;
+	log_info("sim fb: %ux%u XRGB8888 in %s/sim/fb.raw", width, height, state_dir);
+	*out = fb;
+	return 0;
+fail:
+	fb_close(fb);
+	return r;
+}
