@@ -24,10 +24,11 @@ struct keypad_in;
  * by keypad_in_close() otherwise).  A grab left on the open file by an
  * executor that died with the prompt visible is released here. */
 int keypad_in_open_linux(int fd, struct keypad_in **out);
-/* Creates <state_dir>/sim/ (0755) and the FIFO keypad.in (0620) if missing
- * and opens it O_RDWR|O_NONBLOCK, so it never sees EOF when writers come and
- * go.  -EEXIST if something other than a FIFO is at that path; the sim
- * directory must not be a symlink. */
+/* Creates <state_dir>/sim/ (0755 less the umask, like keypad_out) and the
+ * FIFO keypad.in (0620 whatever the umask) if missing, and opens the FIFO
+ * O_RDWR|O_NONBLOCK so it never sees EOF when writers come and go.  -EEXIST
+ * if something other than a FIFO is at that path; the sim directory must
+ * not be a symlink. */
 int keypad_in_open_sim(const char *state_dir, struct keypad_in **out);
 /* NULL is allowed. */
 void keypad_in_close(struct keypad_in *k);

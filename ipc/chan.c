@@ -161,13 +161,19 @@ int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *ms
 	return chan_send_datagram(c, buf, len, fd_pass);
 }
 
-int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len)
+int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len, int fd_pass)
 {
+	const uint8_t *p = data;
+	const struct ipc_msg_def *d;
+
 	if (c->fd < 0)
 		return -EPIPE;
 	if (len < IPC_HDR_LEN || len > IPC_MSG_MAX)
 		return -EINVAL;
-	return chan_send_datagram(c, data, len, -1);
+	d = ipc_msg_def((unsigned)p[0] | (unsigned)p[1] << 8);
+	if (!d || d->fd != (fd_pass >= 0))
+		return -EINVAL;
+	return chan_send_datagram(c, data, len, fd_pass);
 }
 
 static void close_fds(struct msghdr *mh)

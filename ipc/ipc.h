@@ -57,6 +57,7 @@ enum ipc_type {
 	IPC_ADMIN_SIM_PRESS,
 	IPC_ADMIN_ROW,          /* exec -> aurictl: one JSON object */
 	IPC_ADMIN_RES,          /* exec -> aurictl: end of an answer */
+	IPC_SCREENSHOT_RES,     /* exec -> front-end: a captured frame, fd = sealed memfd */
 	IPC_TYPE_COUNT
 };
 
@@ -76,6 +77,7 @@ enum ipc_auth_scheme {
 /* What a request asks for.  Items are only in ACTION requests. */
 enum ipc_kind {
 	IPC_KIND_ACTION = 1,
+	IPC_KIND_SCREENSHOT = 2,   /* no items; answered by IPC_SCREENSHOT_RES */
 };
 
 /*
@@ -187,6 +189,23 @@ struct ipc_action_res {
 	char body[4096];         /* text answer of read items (phonecfg) */
 };
 
+/*
+ * The frame travels as a sealed memfd (F_SEAL_SHRINK | F_SEAL_GROW |
+ * F_SEAL_WRITE | F_SEAL_SEAL) of exactly stride * height bytes, XRGB8888
+ * little-endian; the receiver checks the seals and the size before mapping
+ * it read-only.
+ */
+struct ipc_screenshot_res {
+	uint16_t status;
+	char reason[32];
+	uint64_t audit_seq;
+	uint32_t width;
+	uint32_t height;
+	uint32_t stride;
+	int64_t captured;        /* unix seconds */
+	char model[64];          /* for the download's file name */
+};
+
 /* One struct for every admin request; each type declares which fields it sends. */
 struct ipc_admin_req {
 	char arg[256];           /* pattern, source, user name or key name */
@@ -218,6 +237,7 @@ union ipc_payload {
 	struct ipc_admin_req admin_req;
 	struct ipc_admin_row admin_row;
 	struct ipc_admin_res admin_res;
+	struct ipc_screenshot_res screenshot_res;
 };
 
 /* ---- the table ---- */
@@ -303,8 +323,9 @@ void ipc_chan_close(struct ipc_chan *c);
  * to pass (not closed).  -ENOBUFS if the queue is full, -EPIPE if the peer is gone. */
 int ipc_chan_send(struct ipc_chan *c, unsigned type, uint32_t id, const void *msg, int fd_pass);
 /* Sends a datagram that ipc_encode() produced earlier (a message encoded
- * when it was decided and sent later); no fd.  Same returns as above. */
-int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len);
+ * when it was decided and sent later), with its fd if its type has one.
+ * Same returns as above. */
+int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len, int fd_pass);
 /* Writes queued messages; 0 when the queue is empty, -EAGAIN if some remain. */
 int ipc_chan_flush(struct ipc_chan *c);
 bool ipc_chan_want_write(const struct ipc_chan *c);

@@ -113,6 +113,17 @@ static const struct ipc_field admin_res_fields[] = {
 	F_STR(ipc_admin_res, message),
 };
 
+static const struct ipc_field screenshot_res_fields[] = {
+	F_U16(ipc_screenshot_res, status),
+	F_STR(ipc_screenshot_res, reason),
+	F_U64(ipc_screenshot_res, audit_seq),
+	F_U32(ipc_screenshot_res, width),
+	F_U32(ipc_screenshot_res, height),
+	F_U32(ipc_screenshot_res, stride),
+	F_I64(ipc_screenshot_res, captured),
+	F_STR(ipc_screenshot_res, model),
+};
+
 #define DEF(t, who, fd, s, f) [t] = { t, #t, who, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
 #define DEF0(t, who, s) [t] = { t, #t, who, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
 
@@ -135,6 +146,7 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF(IPC_ADMIN_SIM_PRESS, ADMIN, false, ipc_admin_req, admin_arg_fields),
 	DEF(IPC_ADMIN_ROW, EXEC, false, ipc_admin_row, admin_row_fields),
 	DEF(IPC_ADMIN_RES, EXEC, false, ipc_admin_res, admin_res_fields),
+	DEF(IPC_SCREENSHOT_RES, EXEC, true, ipc_screenshot_res, screenshot_res_fields),
 };
 
 static size_t field_len(const struct ipc_field *f, size_t n, int want_max)

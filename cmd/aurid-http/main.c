@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LISTEN_MAX 16
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 	uv_signal_t sigterm;
 
 	log_init("aurid-http");
+	/* Screenshots are encoded on the worker pool: one thread per core. */
+	setenv("UV_THREADPOOL_SIZE", "2", 1);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen-fd") != 0 || i + 1 >= argc || nfds >= LISTEN_MAX ||
 		    child_arg_fd(argv[++i], &fds[nfds]) != 0) {

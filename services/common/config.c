@@ -85,6 +85,7 @@ static const struct key keys[] = {
 	STR("aurid.user.http", user_http, "aurid-http", R_SUP),
 	STR("aurid.user.sip", user_sip, "aurid-sip", R_SUP),
 	STR("aurid.hal.uinput_device", uinput_device, "/dev/uinput", R_SUP | R_EXEC),
+	STR("aurid.hal.fb_device", fb_device, "/dev/fb0", R_SUP | R_EXEC),
 	STR("aurid.hal.keypad_device", keypad_device, "", R_SUP | R_EXEC),
 	STR("aurid.model", model, "aurid-phone", R_EXEC),
 	STR("aurid.firmware_version", firmware_version, "", R_EXEC),

@@ -58,7 +58,8 @@ struct aurid_config {
 	char user_http[32];
 	char user_sip[32];
 	char uinput_device[256];
-	char keypad_device[256];
+	char fb_device[256];
+	char keypad_device[256];        /* a path, or an evdev device name; linux HAL: required */
 	char model[64];
 	char firmware_version[64];
 	char log_level[16];

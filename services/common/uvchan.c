@@ -133,9 +133,9 @@ int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, i
 	return uvchan_sent(u, ipc_chan_send(&u->chan, type, id, msg, fd_pass));
 }
 
-int uvchan_send_encoded(struct uvchan *u, const void *data, size_t len)
+int uvchan_send_encoded(struct uvchan *u, const void *data, size_t len, int fd_pass)
 {
 	if (!u->open)
 		return -EPIPE;
-	return uvchan_sent(u, ipc_chan_send_encoded(&u->chan, data, len));
+	return uvchan_sent(u, ipc_chan_send_encoded(&u->chan, data, len, fd_pass));
 }

@@ -39,7 +39,7 @@ int uvchan_open(uv_loop_t *loop, struct uvchan *u, int fd, enum ipc_role self, e
  * error and the channel is being closed. */
 int uvchan_send(struct uvchan *u, unsigned type, uint32_t id, const void *msg, int fd_pass);
 /* Sends a datagram from ipc_encode() (see ipc_chan_send_encoded). */
-int uvchan_send_encoded(struct uvchan *u, const void *data, size_t len);
+int uvchan_send_encoded(struct uvchan *u, const void *data, size_t len, int fd_pass);
 /* Closes; on_close follows from the loop.  Idempotent. */
 void uvchan_close(struct uvchan *u, int reason);
 

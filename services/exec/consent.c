@@ -30,7 +30,6 @@ struct held {
 
 struct consent_state {
 	struct consent_store *db;
-	struct fb *fb;
 	struct font font;
 	struct keypad_in *keypad;
 	uv_poll_t keypad_poll;
@@ -86,7 +85,7 @@ static void release(struct executor *ex, const char *source, bool allow, const c
 		*pp = h->next;
 		cs->nheld--;
 		if (allow) {
-			if (jobs_submit(ex, h->front, h->id, &h->req, h->user) != 0)
+			if (executor_run(ex, h->front, h->id, &h->req, h->user) != 0)
 				log_err("out of memory running a held request");
 		} else {
 			struct ipc_action_res *res = &ex->scratch_res;
@@ -179,8 +178,8 @@ static void consent_next(struct executor *ex)
 		consent_next(ex);
 		return;
 	}
-	fb_refresh(cs->fb);
-	r = prompt_show(cs->fb, &cs->font, cs->source, &cs->prompt);
+	fb_refresh(ex->fb);
+	r = prompt_show(ex->fb, &cs->font, cs->source, &cs->prompt);
 	if (r) {
 		log_err("cannot draw the consent prompt: %s", strerror(-r));
 		cs->prompt = NULL;
@@ -227,19 +226,13 @@ static int open_devices(struct executor *ex, const struct exec_args *args)
 	struct consent_state *cs = ex->consent;
 	int r;
 
-	if (ex->cfg.hal == CONFIG_HAL_SIM) {
-		r = fb_open_sim(ex->cfg.state_dir, ex->cfg.fb_width, ex->cfg.fb_height, &cs->fb);
-		if (!r)
-			r = keypad_in_open_sim(ex->cfg.state_dir, &cs->keypad);
-		return r;
-	}
-	if (args->fb_fd < 0 || args->keypad_fd < 0) {
-		log_err("aurid.hal = linux: the consent prompt needs the framebuffer and the keypad from the supervisor");
+	if (ex->cfg.hal == CONFIG_HAL_SIM)
+		return keypad_in_open_sim(ex->cfg.state_dir, &cs->keypad);
+	if (args->keypad_fd < 0) {
+		log_err("aurid.hal = linux: the consent prompt needs the physical keypad (aurid.hal.keypad_device)");
 		return -ENODEV;
 	}
-	r = fb_open_linux(args->fb_fd, &cs->fb);
-	if (!r)
-		r = keypad_in_open_linux(args->keypad_fd, &cs->keypad);
+	r = keypad_in_open_linux(args->keypad_fd, &cs->keypad);
 	return r;
 }
 
@@ -262,7 +255,7 @@ int consent_init(struct executor *ex, const struct exec_args *args)
 	uv_timer_init(ex->loop, &cs->redraw);
 	cs->timeout.data = cs->redraw.data = ex;
 	if (!ex->cfg.show_action_uri_option)
-		return 0;   /* no prompt: the screen and keypad stay closed */
+		return 0;   /* no prompt: the physical keypad stays closed */
 	r = open_devices(ex, args);
 	if (r) {
 		log_err("cannot open the screen or the keypad for the consent prompt: %s", strerror(-r));
@@ -304,8 +297,6 @@ void consent_close(struct executor *ex)
 	}
 	if (cs->keypad)
 		keypad_in_close(cs->keypad);
-	if (cs->fb)
-		fb_close(cs->fb);
 	if (cs->db)
 		consent_store_free(cs->db);
 	/* The handles are freed by the loop's close callbacks; cs lives until

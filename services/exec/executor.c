@@ -1,6 +1,7 @@
 /* The executor's loop: channels in, group commit, answers out. */
 #include "executor.h"
 
+#include "../../hal/fb.h"
 #include "../../hal/keypad_out.h"
 #include "../common/log.h"
 #include "audit.h"
@@ -29,6 +30,7 @@ struct reply {
 	void *peer;                      /* struct front * or struct admin_client * */
 	uint32_t generation;
 	uint32_t id;
+	int fd;                          /* passed with the answer, or -1 */
 	size_t len;
 	uint8_t data[];
 };
@@ -118,9 +120,11 @@ static void batch_done(void *arg, int err)
 
 		ex->writing_head = r->next;
 		if (ch && !err)
-			uvchan_send_encoded(ch, r->data, r->len);
+			uvchan_send_encoded(ch, r->data, r->len, r->fd);
 		else if (ch)
 			send_failed(ex, r, ch);
+		if (r->fd >= 0)
+			close(r->fd);
 		free(r);
 	}
 	if (!ex->staged_head)
@@ -160,7 +164,7 @@ static void commit_idle_cb(uv_idle_t *h)
 }
 
 static void queue_reply(struct executor *ex, bool admin, void *peer, uint32_t generation, uint32_t id,
-			unsigned type, const void *msg)
+			unsigned type, const void *msg, int fd)
 {
 	uint8_t buf[IPC_MSG_MAX];
 	struct reply *r;
@@ -172,13 +176,18 @@ static void queue_reply(struct executor *ex, bool admin, void *peer, uint32_t ge
 		struct uvchan *ch = reply_chan(&tmp);
 
 		if (ch)
-			uvchan_send(ch, type, id, msg, -1);
+			uvchan_send(ch, type, id, msg, fd);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	if (ipc_encode(type, id, msg, buf, sizeof(buf), &len) != 0 || !(r = malloc(sizeof(*r) + len))) {
 		log_err("cannot queue an answer");
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
+	r->fd = fd;
 	r->next = NULL;
 	r->admin = admin;
 	r->peer = peer;
@@ -201,13 +210,13 @@ void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t
 	struct ipc_admin_res res = { .ok = ok ? 1 : 0 };
 
 	snprintf(res.message, sizeof(res.message), "%s", message);
-	queue_reply(ex, true, c, c->generation, id, IPC_ADMIN_RES, &res);
+	queue_reply(ex, true, c, c->generation, id, IPC_ADMIN_RES, &res, -1);
 }
 
-void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
-		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res)
+/* Stages the audit row of a decided request; 0 and *seq, or -errno. */
+static int stage_row(struct executor *ex, const struct ipc_action_req *req, const char *user, int status,
+		     const char *reason, const struct audit_item *items, size_t nitems, uint64_t *seq)
 {
-	struct audit_item items[IPC_ITEMS_MAX];
 	struct audit_row row = {
 		.time_us = wall_us(),
 		.transport = transport_name(req->transport),
@@ -215,32 +224,72 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 		.user = (user && *user) ? user : NULL,
 		.request = req->request,
 		.items = items,
-		.nitems = res->nitems,
-		.status = res->status,
-		.reason = res->reason,
+		.nitems = nitems,
+		.status = status,
+		.reason = reason,
 	};
-	uint64_t seq = 0;
 	uint64_t now = mono_ns();
+	int r;
+
+	row.latency_us = req->t_recv_ns && now > req->t_recv_ns ? (int64_t)((now - req->t_recv_ns) / 1000) : 0;
+	r = audit_batch_stage(ex->batch, &row, seq);
+	if (r)
+		log_err("cannot stage an audit row");
+	if (status >= 400)
+		ex->refused++;
+	ex->requests++;
+	if (!audit_batch_busy(ex->batch))
+		uv_idle_start(&ex->commit_idle, commit_idle_cb);
+	return r;
+}
+
+void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
+		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res)
+{
+	struct audit_item items[IPC_ITEMS_MAX];
+	uint64_t seq = 0;
 
 	for (size_t i = 0; i < res->nitems; i++) {
 		items[i].item = res->items[i].text;
 		items[i].outcome = outcome_name(res->items[i].outcome);
 	}
-	row.latency_us = req->t_recv_ns && now > req->t_recv_ns ? (int64_t)((now - req->t_recv_ns) / 1000) : 0;
-	if (audit_batch_stage(ex->batch, &row, &seq) != 0) {
-		log_err("cannot stage an audit row");
+	if (stage_row(ex, req, user, res->status, res->reason, items, res->nitems, &seq) != 0) {
 		res->status = 503;
 		snprintf(res->reason, sizeof(res->reason), "unavailable");
 		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
 	}
 	res->audit_seq = seq;
-	if (res->status >= 400)
-		ex->refused++;
-	ex->requests++;
 	if (f)
-		queue_reply(ex, false, f, generation, id, IPC_ACTION_RES, res);
-	else if (!audit_batch_busy(ex->batch))
-		uv_idle_start(&ex->commit_idle, commit_idle_cb);
+		queue_reply(ex, false, f, generation, id, IPC_ACTION_RES, res, -1);
+}
+
+void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+				const char *user, struct ipc_screenshot_res *shot, int fd)
+{
+	struct audit_item item = { "screenshot", "ok" };
+	uint64_t seq = 0;
+
+	if (stage_row(ex, req, user, shot->status, shot->reason, &item, 1, &seq) != 0) {
+		struct ipc_action_res *res = &ex->scratch_res;
+
+		close(fd);
+		memset(res, 0, sizeof(*res));
+		res->status = 503;
+		snprintf(res->reason, sizeof(res->reason), "unavailable");
+		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
+		queue_reply(ex, false, f, f->generation, id, IPC_ACTION_RES, res, -1);
+		return;
+	}
+	shot->audit_seq = seq;
+	queue_reply(ex, false, f, f->generation, id, IPC_SCREENSHOT_RES, shot, fd);
+}
+
+int executor_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		 const char *user)
+{
+	if (req->kind == IPC_KIND_SCREENSHOT)
+		return screenshot_run(ex, f, id, req, user);
+	return jobs_submit(ex, f, id, req, user);
 }
 
 static void refuse_now(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
@@ -288,7 +337,7 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		snprintf(res->message, sizeof(res->message), "too many requests are waiting for consent");
 		res->retry_after = 5;
 		refuse_now(ex, f, id, &msg->action_req, user, res);
-	} else if (r == 0 && jobs_submit(ex, f, id, &msg->action_req, user) != 0) {
+	} else if (r == 0 && executor_run(ex, f, id, &msg->action_req, user) != 0) {
 		res->status = 503;
 		snprintf(res->reason, sizeof(res->reason), "unavailable");
 		snprintf(res->message, sizeof(res->message), "the executor is out of memory");
@@ -439,6 +488,16 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		log_err("cannot open the keypad: %s", strerror(-r));
 		return r;
 	}
+	if (cfg->hal == CONFIG_HAL_SIM)
+		r = fb_open_sim(cfg->state_dir, cfg->fb_width, cfg->fb_height, &ex->fb);
+	else if (args->fb_fd >= 0)
+		r = fb_open_linux(args->fb_fd, &ex->fb);
+	else
+		r = -ENODEV;
+	if (r) {
+		log_err("cannot open the screen: %s", strerror(-r));
+		return r;
+	}
 	if ((r = consent_init(ex, args)) != 0)
 		return r;
 	jobs_init(ex);
@@ -463,6 +522,8 @@ void executor_close(struct executor *ex)
 	admin_stop(ex);
 	if (ex->keypad)
 		keypad_out_close(ex->keypad);
+	if (ex->fb)
+		fb_close(ex->fb);
 	if (ex->lockout)
 		lockout_free(ex->lockout);
 	if (ex->rate)

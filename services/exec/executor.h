@@ -34,6 +34,7 @@ struct audit_batch;
 struct rate;
 struct lockout;
 struct keypad_out;
+struct fb;
 struct job;
 struct reply;
 struct consent_state;
@@ -72,6 +73,7 @@ struct executor {
 	struct lockout *lockout;
 	struct keymap keymap;
 	struct keypad_out *keypad;
+	struct fb *fb;                   /* the screen: prompt and screenshots */
 	struct consent_state *consent;
 
 	struct uvchan sup;
@@ -118,6 +120,17 @@ void executor_close(struct executor *ex);
  * filled into res (status, reason, message, retry_after). */
 int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 		 char *user, size_t userlen);
+
+/* Runs an allowed request: a screenshot now, actions on the keypad queue. */
+int executor_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		 const char *user);
+
+/* Captures the screen into a sealed memfd and answers (screenshot.c). */
+int screenshot_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		   const char *user);
+/* Stages the audit row of a screenshot and queues its answer with the fd. */
+void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+				const char *user, struct ipc_screenshot_res *shot, int fd);
 
 /* Queues an allowed request on the keypad queue (jobs.c). */
 int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,

@@ -94,6 +94,8 @@ static int check_credentials(struct executor *ex, const struct ipc_action_req *r
 
 static int check_items(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
 {
+	if (req->kind == IPC_KIND_SCREENSHOT)
+		return req->nitems == 0 ? 0 : refuse(res, 400, "bad-request", 0, "a screenshot has no items");
 	if (req->kind != IPC_KIND_ACTION)
 		return refuse(res, 400, "bad-request", 0, "unknown request kind");
 	if (req->nitems == 0)
@@ -116,6 +118,9 @@ static int check_capabilities(struct executor *ex, const struct ipc_action_req *
 		"keys", "dial", "call", "read", "screenshot", "system", "reset",
 	};
 
+	if (req->kind == IPC_KIND_SCREENSHOT && !ex->cfg.allow[CAP_SCREENSHOT])
+		return refuse(res, 403, "capability", 0,
+			      "screenshots need capability 'screenshot', which is off (aurid.allow.screenshot)");
 	for (size_t i = 0; i < req->nitems; i++) {
 		enum config_cap cap = action_op_capability((enum ipc_op)req->items[i].op);
 

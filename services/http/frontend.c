@@ -27,10 +27,22 @@ static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_
 	struct frontend *fe = u->data;
 	struct pending *p;
 
-	if (fd >= 0)
-		close(fd);
 	if (type == IPC_HELLO)
 		return;
+	if (type == IPC_SCREENSHOT_RES) {
+		p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
+		if (!p->in_use || p->id != id) {
+			log_warn("screenshot %u from the executor matches no request", id);
+			close(fd);
+			return;
+		}
+		p->in_use = false;
+		fe->npending--;
+		screenshot_answer(fe, p->conn, &msg->screenshot_res, fd, p->image_format, p->download);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
 	if (type != IPC_ACTION_RES) {
 		log_warn("unexpected %s from the executor", ipc_msg_def(type)->name);
 		uvchan_close(u, -EPROTO);
@@ -128,8 +140,8 @@ void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_conf
 	fe->next_id = 1;
 }
 
-void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
-		     bool json)
+static struct pending *submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
+			      bool json)
 {
 	struct pending *p;
 	uint32_t id = fe->next_id;
@@ -137,16 +149,35 @@ void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct i
 	p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
 	if (!fe->exec || p->in_use) {
 		routes_unavailable(conn, json);
-		return;
+		return NULL;
 	}
 	if (uvchan_send(fe->exec, IPC_ACTION_REQ, id, req, -1) != 0) {
 		routes_unavailable(conn, json);
-		return;
+		return NULL;
 	}
 	fe->next_id++;
 	p->conn = conn;
 	p->id = id;
 	p->json = json;
+	p->image_format = 0;
+	p->download = false;
 	p->in_use = true;
 	fe->npending++;
+	return p;
+}
+
+void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req, bool json)
+{
+	submit(fe, conn, req, json);
+}
+
+void frontend_submit_screenshot(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
+				bool json, int format, bool download)
+{
+	struct pending *p = submit(fe, conn, req, json);
+
+	if (p) {
+		p->image_format = format;
+		p->download = download;
+	}
 }

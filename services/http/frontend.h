@@ -22,6 +22,8 @@ struct pending {
 	uint32_t id;
 	bool json;                 /* Accept: application/json */
 	bool in_use;
+	int image_format;          /* screenshots: enum image_format */
+	bool download;             /* screenshots: as an attachment */
 };
 
 struct frontend {
@@ -42,6 +44,14 @@ int frontend_attach_exec(struct frontend *fe, int fd);
  * away or too many requests are in flight, conn gets a 503 at once. */
 void frontend_submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
 		     bool json);
+/* The same for a screenshot request; the frame is encoded as format. */
+void frontend_submit_screenshot(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
+				bool json, int format, bool download);
+
+/* A sealed frame from the executor: checked, mapped, encoded on the worker
+ * pool and written to conn (screenshot.c). */
+void screenshot_answer(struct frontend *fe, struct http_conn *conn, const struct ipc_screenshot_res *res, int fd,
+		       int format, bool download);
 
 /* The HTTP handler (routes.c): paths, methods, parsing, answers. */
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg);

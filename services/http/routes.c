@@ -7,6 +7,7 @@
  * the refusal is audited by the one process that owns the audit log.
  */
 #include "frontend.h"
+#include "image.h"
 
 #include "../common/action_grammar.h"
 #include "../common/log.h"
@@ -31,6 +32,52 @@ static bool is_action_path(const char *path)
 		if (strcmp(path, action_paths[i]) == 0)
 			return true;
 	return false;
+}
+
+/* The value of query parameter name (case-insensitive), percent-decoded.
+ * 0, -ENOENT, or -EINVAL for a bad escape or an over-long value. */
+static int query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *p = query; *p;) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t n;
+
+		if (len > nlen && p[nlen] == '=' && strncasecmp(p, name, nlen) == 0)
+			return action_percent_decode(p + nlen + 1, len - nlen - 1, out, outlen, &n) == 0 ? 0 : -EINVAL;
+		p += len + (end ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+/* /servlet?command=screenshot and /servlet?m=mod_action&command=screenshot. */
+static bool is_screenshot_query(const char *query)
+{
+	char v[32];
+
+	return query_param(query, "command", v, sizeof(v)) == 0 && strcasecmp(v, "screenshot") == 0;
+}
+
+/* ?format=, else the Accept header, else BMP as Yealink phones answer. */
+static int screenshot_format(const struct http_request *req, enum image_format *fmt)
+{
+	char v[16];
+	int r = query_param(req->query, "format", v, sizeof(v));
+
+	*fmt = IMAGE_BMP;
+	if (r == 0)
+		return image_format_parse(v, fmt);
+	if (r != -ENOENT)
+		return r;
+	if (req->accept) {
+		if (strstr(req->accept, "image/png"))
+			*fmt = IMAGE_PNG;
+		else if (strstr(req->accept, "image/jpeg"))
+			*fmt = IMAGE_JPEG;
+	}
+	return 0;
 }
 
 static bool wants_json(const struct http_request *req)
@@ -222,6 +269,32 @@ static void refuse_to_exec(struct frontend *fe, struct http_conn *c, struct ipc_
 	frontend_submit(fe, c, out, json);
 }
 
+static void set_credentials(const struct http_request *req, struct ipc_action_req *out)
+{
+	if (req->authorization && parse_basic(req->authorization, out) != 0)
+		out->auth_scheme = IPC_AUTH_NONE;   /* present but unreadable: the executor answers 401 */
+}
+
+static void handle_screenshot(struct frontend *fe, struct http_conn *c, const struct http_request *req,
+			      struct ipc_action_req *out, bool json, bool head)
+{
+	bool download = strcmp(req->path, "/screencapture/download") == 0;
+	enum image_format fmt = IMAGE_JPEG;
+
+	if (!req->method || (strcmp(req->method, "GET") != 0 && !head)) {
+		respond_simple(c, 405, "Allow: GET, HEAD\r\n", "screenshots are GET requests", json);
+		return;
+	}
+	/* The download is a JPEG, named after the model and the time. */
+	if (!download && screenshot_format(req, &fmt) != 0) {
+		refuse_to_exec(fe, c, out, 400, "format must be bmp, png or jpeg", json);
+		return;
+	}
+	out->kind = IPC_KIND_SCREENSHOT;
+	set_credentials(req, out);
+	frontend_submit_screenshot(fe, c, out, json, fmt, download);
+}
+
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg)
 {
 	struct frontend *fe = arg;
@@ -244,6 +317,11 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 		refuse_to_exec(fe, c, out, req->error_status, req->error ? req->error : "bad request", json);
 		goto done;
 	}
+	if (req->path && (strcmp(req->path, "/screencapture") == 0 || strcmp(req->path, "/screencapture/download") == 0 ||
+			  (strcmp(req->path, "/servlet") == 0 && is_screenshot_query(req->query)))) {
+		handle_screenshot(fe, c, req, out, json, head);
+		goto done;
+	}
 	if (!req->path || !is_action_path(req->path)) {
 		respond_simple(c, 404, "", "no such page", json);
 		goto done;
@@ -262,10 +340,7 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 		goto done;
 	}
 	if (req->authorization) {
-		if (parse_basic(req->authorization, out) != 0) {
-			/* Present but unreadable: the executor answers 401. */
-			out->auth_scheme = IPC_AUTH_NONE;
-		}
+		set_credentials(req, out);
 	} else if (parsed->legacy_login) {
 		out->auth_scheme = IPC_AUTH_LEGACY;
 		snprintf(out->user, sizeof(out->user), "%s", parsed->user);

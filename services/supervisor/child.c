@@ -43,14 +43,26 @@ static bool sip_wanted(const struct supervisor *s)
 	return false;
 }
 
+/* Preconditions: root, or access to the devices.  Linux HAL: each run of
+ * the executor gets device files of its own (see supervisor_devices_close). */
+static int exec_acquire(struct supervisor *s)
+{
+	return supervisor_devices_open(s);
+}
+
+/* The devices exist in the linux HAL only, and then all three. */
 static int exec_fds(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n)
 {
 	*n = 0;
-	if (max < 2)
+	if (max < 4)
 		return -E2BIG;
 	out[(*n)++] = (struct supervisor_fd){ "--admin-fd", s->admin_fd };
 	if (s->uinput_fd >= 0)
 		out[(*n)++] = (struct supervisor_fd){ "--uinput-fd", s->uinput_fd };
+	if (s->fb_fd >= 0)
+		out[(*n)++] = (struct supervisor_fd){ "--fb-fd", s->fb_fd };
+	if (s->keypad_fd >= 0)
+		out[(*n)++] = (struct supervisor_fd){ "--keypad-fd", s->keypad_fd };
 	return 0;
 }
 
@@ -76,11 +88,14 @@ static int no_fds(const struct supervisor *s, struct supervisor_fd *out, size_t 
 /* Adding a child is one row (and its fds); the channel graph follows from peer. */
 const struct supervisor_kind supervisor_kinds[] = {
 	{ "exec", "aurid-exec", IPC_ROLE_EXEC, IPC_ROLE_NONE,
-	  offsetof(struct aurid_config, user_exec), "aurid.user.exec", false, kind_always, exec_fds },
+	  offsetof(struct aurid_config, user_exec), "aurid.user.exec", false, kind_always,
+	  exec_acquire, exec_fds, supervisor_devices_close },
 	{ "http", "aurid-http", IPC_ROLE_HTTP, IPC_ROLE_EXEC,
-	  offsetof(struct aurid_config, user_http), "aurid.user.http", false, kind_always, http_fds },
+	  offsetof(struct aurid_config, user_http), "aurid.user.http", false, kind_always,
+	  NULL, http_fds, NULL },
 	{ "sip", "aurid-sip", IPC_ROLE_SIP, IPC_ROLE_EXEC,
-	  offsetof(struct aurid_config, user_sip), "aurid.user.sip", true, sip_wanted, no_fds },
+	  offsetof(struct aurid_config, user_sip), "aurid.user.sip", true, sip_wanted,
+	  NULL, no_fds, NULL },
 };
 const size_t supervisor_nkinds = sizeof(supervisor_kinds) / sizeof(supervisor_kinds[0]);
 
@@ -165,6 +180,10 @@ static void child_start(struct supervisor *s, struct supervisor_child *c, int64_
 	/* Whatever fails below is a failed run: retry after the back-off. */
 	c->started_ms = now;
 	c->state = CHILD_WAIT;
+	if (k->acquire && (r = k->acquire(s)) != 0) {
+		log_err("%s: not started: %s", k->name, strerror(-r));
+		goto retry;
+	}
 	r = k->fds(s, extra, SUPERVISOR_FDS_MAX, &n);
 	if (r == 0)
 		r = supervisor_argv_build(&argv, c->path, extra, n);
@@ -186,6 +205,8 @@ static void child_start(struct supervisor *s, struct supervisor_child *c, int64_
 		log_err("%s: fork: %s", k->name, strerror(-r));
 		goto retry;
 	}
+	if (k->release)
+		k->release(s);
 	log_info("%s: started %s (pid %d) as %s (uid %u, gid %u)", k->name, c->path, (int)c->pid,
 		 c->id.user, (unsigned)c->id.uid, (unsigned)c->id.gid);
 	c->state = CHILD_HELLO;
@@ -200,6 +221,8 @@ static void child_start(struct supervisor *s, struct supervisor_child *c, int64_
 	}
 	return;
 retry:
+	if (k->release)
+		k->release(s);
 	c->backoff_ms = supervisor_backoff(c->backoff_ms, 0);
 	c->deadline_ms = now + c->backoff_ms;
 }

@@ -135,21 +135,14 @@ static int acquire_admin(struct supervisor *s)
 	return 0;
 }
 
-/* Preconditions: root, or access to the device.  Linux HAL only. */
+/*
+ * Preconditions: root, or access to the devices.  Linux HAL only: a device
+ * missing now is fatal, so a wrong setting is reported at start and not as
+ * an executor that keeps failing.  They are reopened for each later start.
+ */
 static int acquire_devices(struct supervisor *s)
 {
-	const char *dev = s->cfg.uinput_device;
-	int r;
-
-	if (s->cfg.hal == CONFIG_HAL_SIM)
-		return 0;
-	s->uinput_fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (s->uinput_fd < 0) {
-		r = -errno;
-		log_err("aurid.hal.uinput_device: cannot open %s: %s", dev, strerror(-r));
-		return r;
-	}
-	return 0;
+	return supervisor_devices_open(s);
 }
 
 /* Signals arrive as reads on a signalfd, so the loop never runs a handler. */
@@ -202,7 +195,7 @@ int supervisor_init(struct supervisor *s, const struct aurid_config *cfg)
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	s->sigfd = s->admin_fd = s->uinput_fd = -1;
+	s->sigfd = s->admin_fd = s->uinput_fd = s->fb_fd = s->keypad_fd = -1;
 	for (size_t i = 0; i < SUPERVISOR_KINDS_MAX; i++) {
 		s->children[i].pid = -1;
 		s->children[i].chan.fd = -1;
@@ -387,11 +380,10 @@ void supervisor_free(struct supervisor *s)
 		close(s->admin_fd);
 		unlink(s->admin_path);
 	}
-	if (s->uinput_fd >= 0)
-		close(s->uinput_fd);
+	supervisor_devices_close(s);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
-	s->admin_fd = s->uinput_fd = s->sigfd = -1;
+	s->admin_fd = s->sigfd = -1;
 	free(s->msg);
 	s->msg = NULL;
 }

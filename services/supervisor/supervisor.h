@@ -8,7 +8,8 @@
  * Files: supervisor.c (acquire, the poll loop, signals, stop), child.c (the
  * table of child kinds, the start protocol, peer channels, restarts),
  * spawn.c (binaries, argv, fork + fds + exec), privdrop.c (the uid drop),
- * listen.c (TCP and admin sockets), dirs.c (state and run directories).
+ * listen.c (TCP and admin sockets), dirs.c (state and run directories),
+ * devices.c (uinput, framebuffer and physical keypad nodes).
  */
 #ifndef AURID_SUPERVISOR_H
 #define AURID_SUPERVISOR_H
@@ -34,6 +35,7 @@
 #define SUPERVISOR_STABLE_MS    10000     /* a run this long resets the back-off */
 #define SUPERVISOR_FD_FIRST     3         /* the channel; extra fds follow */
 #define SUPERVISOR_FDS_MAX      (2 + SUPERVISOR_LISTEN_MAX)  /* extra fds of one child */
+#define SUPERVISOR_INPUT_DIR    "/dev/input"  /* where a keypad is searched for by name */
 
 /* ---- privilege drop (privdrop.c) ---- */
 
@@ -99,6 +101,45 @@ int supervisor_dir_make(const char *dir, mode_t mode, char *err, size_t errlen);
  */
 int supervisor_dir_chown_state(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/* ---- devices (devices.c) ---- */
+
+struct supervisor;
+
+/*
+ * Preconditions: root, or read access to dir's nodes.  Finds the evdev
+ * device whose name (EVIOCGNAME) is name among dir/eventN, lowest N first,
+ * and opens it O_RDONLY|O_NONBLOCK|O_CLOEXEC.  Only character devices are
+ * opened; symlinks are not followed.  -ENOENT if none has that name: err
+ * then names dir and lists the devices seen.  path gets the node.
+ */
+int supervisor_evdev_find(const char *dir, const char *name, int *fd, char *path, size_t pathlen,
+			  char *err, size_t errlen);
+
+/*
+ * Preconditions: root, or read access to the node.  spec is
+ * aurid.hal.keypad_device: a path (starting with '/', symlinks such as
+ * /dev/input/by-id/... followed) or a device name searched for in dir.
+ * Opens it O_RDONLY|O_NONBLOCK|O_CLOEXEC and checks that it is an evdev
+ * device.  On error err names the key and what was tried.
+ */
+int supervisor_keypad_open(const char *spec, const char *dir, int *fd, char *err, size_t errlen);
+
+/*
+ * Preconditions: root, or access to the device nodes.  Linux HAL: opens
+ * whichever of aurid.hal.uinput_device, aurid.hal.fb_device and the
+ * keypad is not open yet; the sim HAL opens nothing.  A failure is logged
+ * and names the key; what was opened stays open.
+ */
+int supervisor_devices_open(struct supervisor *s);
+
+/*
+ * Closes the device fds once the executor has its own copies.  A device
+ * file then lives exactly as long as the executor using it: a uinput
+ * device it created, or a keypad grab it held, cannot outlive a crash
+ * through the supervisor's copy and break the next run.
+ */
+void supervisor_devices_close(struct supervisor *s);
+
 /* ---- spawning (spawn.c) ---- */
 
 /* One extra fd of a child and the flag that tells the child its number. */
@@ -139,8 +180,6 @@ int supervisor_spawn(const char *path, char *const argv[], const int *fds, size_
 
 /* ---- children (child.c) ---- */
 
-struct supervisor;
-
 struct supervisor_kind {
 	const char *name;               /* in logs */
 	const char *binary;
@@ -150,8 +189,14 @@ struct supervisor_kind {
 	const char *user_key;           /* that name's config key, for messages */
 	bool optional;                  /* skipped, not fatal, if its binary is missing */
 	bool (*wanted)(const struct supervisor *s);
+	/* Before each start: acquires what fds passes, or NULL.  0 or -errno
+	 * (logged; the start is retried after the back-off). */
+	int (*acquire)(struct supervisor *s);
 	/* The extra fds this kind gets at exec time; 0 or -errno. */
 	int (*fds)(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n);
+	/* After each start, whether it worked or not: drops what only the
+	 * child needs, or NULL. */
+	void (*release)(struct supervisor *s);
 };
 
 enum supervisor_child_state {
@@ -202,7 +247,9 @@ struct supervisor {
 	int sigfd;
 	int admin_fd;
 	char admin_path[108];
-	int uinput_fd;                  /* linux HAL only, else -1 */
+	int uinput_fd;                  /* linux HAL only, else -1; */
+	int fb_fd;                      /* all three open from acquire to */
+	int keypad_fd;                  /* the executor's start (devices.c) */
 	int listen_fds[SUPERVISOR_LISTEN_MAX];
 	size_t nlisten;
 	bool stopping;

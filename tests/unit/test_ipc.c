@@ -77,6 +77,16 @@ static void sample(unsigned type, union ipc_payload *m)
 		m->admin_res.ok = 1;
 		strcpy(m->admin_res.message, "fine");
 		break;
+	case IPC_SCREENSHOT_RES:
+		m->screenshot_res.status = 200;
+		strcpy(m->screenshot_res.reason, "ok");
+		m->screenshot_res.audit_seq = 42;
+		m->screenshot_res.width = 480;
+		m->screenshot_res.height = 272;
+		m->screenshot_res.stride = 1920;
+		m->screenshot_res.captured = 1800000000;
+		strcpy(m->screenshot_res.model, "T46U");
+		break;
 	default:
 		/* Admin requests share one struct; each type sends its own fields. */
 		strcpy(m->admin_req.arg, "10.0.0.0/8");

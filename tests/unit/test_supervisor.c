@@ -2,10 +2,18 @@
  * The supervisor's parts that run in one process: listen lists and real
  * sockets on loopback, the admin socket (mode, type, stale and foreign
  * files, sun_path bounds), the restart back-off, the child's argv and the
- * fd numbers it really gets, the privilege drop and the state directory
- * (the last two only as root; skipped otherwise).
+ * fd numbers it really gets, the device nodes of the linux HAL and the
+ * keypad's search by name, the privilege drop and the state directory
+ * (the parts that need root are skipped otherwise).
+ *
+ * The search by name asks each node for its evdev name (EVIOCGNAME).  This
+ * program's ioctl() comes first, and answers that question for a few
+ * memory devices (/dev/full, /dev/zero, /dev/urandom) made as nodes in a
+ * temporary directory, so they stand for input devices; /dev/null keeps
+ * the real answer (not an input device).
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,8 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/input.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
