@@ -373,20 +373,40 @@ static void test_kind_fds(void **state)
 
 	memset(&s, 0, sizeof(s));
 	s.admin_fd = 20;
-	s.uinput_fd = -1;  /* sim HAL */
+	s.uinput_fd = s.fb_fd = s.keypad_fd = -1;  /* sim HAL */
 	assert_int_equal(exec->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(fds[0].flag, "--admin-fd");
 	assert_int_equal(fds[0].fd, 20);
 
-	s.uinput_fd = 21;  /* linux HAL */
+	/* Linux HAL: the order, and so the numbers, the executor relies on. */
+	s.uinput_fd = 21;
+	s.fb_fd = 22;
+	s.keypad_fd = 23;
 	assert_int_equal(exec->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(fds[1].fd, 21);
+	assert_int_equal(fds[2].fd, 22);
+	assert_int_equal(fds[3].fd, 23);
 	assert_int_equal(supervisor_argv_build(&a, "aurid-exec", fds, n), 0);
-	assert_int_equal(a.argc, 5);
+	assert_int_equal(a.argc, 9);
 	assert_string_equal(a.argv[1], "--admin-fd");
 	assert_string_equal(a.argv[2], "4");
 	assert_string_equal(a.argv[3], "--uinput-fd");
 	assert_string_equal(a.argv[4], "5");
+	assert_string_equal(a.argv[5], "--fb-fd");
+	assert_string_equal(a.argv[6], "6");
+	assert_string_equal(a.argv[7], "--keypad-fd");
+	assert_string_equal(a.argv[8], "7");
+	assert_null(a.argv[9]);
+	assert_int_equal(exec->fds(&s, fds, 3, &n), -E2BIG);
+
+	/* The devices are the executor's alone: acquired before each start,
+	 * released after it; the listening sockets stay with the supervisor. */
+	assert_non_null(exec->acquire);
+	assert_non_null(exec->release);
+	assert_null(http->acquire);
+	assert_null(http->release);
 
 	s.nlisten = 2;
 	s.listen_fds[0] = 30;
@@ -529,6 +549,331 @@ static void test_spawn_exec_failure_is_127(void **state)
 	st = wait_status(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 127);
+}
+
+/* ---- devices ---- */
+
+/* EVIOCGNAME answers for memory devices standing in for input devices. */
+static const char *fake_evdev_name(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1)
+		return NULL;
+	switch (minor(st.st_rdev)) {
+	case 5:  /* /dev/zero */
+	case 7:  /* /dev/full */
+		return "aurid keypad";
+	case 9:  /* /dev/urandom */
+		return "AT Translated Set 2 keyboard";
+	}
+	return NULL;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	static int (*real)(int, unsigned long, ...);
+	const char *name;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (_IOC_TYPE(req) == 'E' && _IOC_DIR(req) == _IOC_READ &&
+	    _IOC_NR(req) == _IOC_NR(EVIOCGNAME(0)) && (name = fake_evdev_name(fd)) != NULL) {
+		size_t len = strlen(name) + 1;
+
+		if (len > _IOC_SIZE(req))
+			len = _IOC_SIZE(req);
+		memcpy(arg, name, len);
+		return (int)len;
+	}
+	if (!real)
+		real = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	return real(fd, req, arg);
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* Makes dir/name a character device node; false if not allowed here. */
+static bool node_make(const char *dir, const char *name, unsigned minor_nr)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (mknod(p, S_IFCHR | 0600, makedev(1, minor_nr)) < 0)
+		return false;
+	/* A nodev mount makes the node but not its device. */
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static unsigned node_minor(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	return minor(st.st_rdev);
+}
+
+/* A directory without input devices: "not found", cleanly, naming what was seen. */
+static void test_evdev_find_not_found(void **state)
+{
+	char *dir = tmpdir_make();
+	char p[PATH_MAX], path[PATH_MAX], err[1024];
+	int fd = 99;
+
+	(void)state;
+	assert_int_equal(supervisor_evdev_find(dir, "aurid keypad", &fd, path, sizeof(path), err,
+					       sizeof(err)), -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "no input device named \"aurid keypad\""));
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, "no eventN nodes there"));
+
+	touch(dir, "event0");
+	touch(dir, "event1");
+	touch(dir, "mouse0");
+	touch(dir, "eventx");
+	snprintf(p, sizeof(p), "%s/event2", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/event3", dir);
+	assert_int_equal(symlink("/dev/zero", p), 0);   /* would be "aurid keypad" */
+	snprintf(p, sizeof(p), "%s/event4", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(supervisor_evdev_find(dir, "aurid keypad", &fd, path, sizeof(path), err,
+					       sizeof(err)), -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "event0 (not a device); event1 (not a device); event2 (not a device); "
+				    "event3 (not a device); event4 (not a device)"));
+	assert_null(strstr(err, "mouse0"));
+	assert_null(strstr(err, "eventx"));
+
+	/* Many nodes: the list is cut, and says so. */
+	for (int i = 5; i < 100; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "event%d", i);
+		touch(dir, name);
+	}
+	assert_int_equal(supervisor_evdev_find(dir, "x", &fd, path, sizeof(path), err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "...)"));
+
+	snprintf(p, sizeof(p), "%s/missing", dir);
+	assert_int_equal(supervisor_evdev_find(p, "x", &fd, path, sizeof(path), err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot search"));
+	assert_non_null(strstr(err, p));
+	rm_rf(dir);
+	free(dir);
+}
+
+/* The first match in the kernel's order wins: event2 before event10. */
+static void test_evdev_find_by_name(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[PATH_MAX], expect[PATH_MAX], err[1024];
+	int fd, fl;
+
+	(void)state;
+	if (!node_make(dir, "event1", 3) || !node_make(dir, "event10", 5) ||
+	    !node_make(dir, "event2", 7) || !node_make(dir, "event3", 9)) {
+		rm_rf(dir);
+		free(dir);
+		print_message("cannot make device nodes here: search by name not tested\n");
+		skip();
+	}
+	assert_int_equal(supervisor_evdev_find(dir, "aurid keypad", &fd, path, sizeof(path), err,
+					       sizeof(err)), 0);
+	snprintf(expect, sizeof(expect), "%s/event2", dir);
+	assert_string_equal(path, expect);
+	assert_int_equal(node_minor(fd), 7);
+	fl = fcntl(fd, F_GETFL);
+	assert_int_equal(fl & O_ACCMODE, O_RDONLY);
+	assert_true(fl & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	assert_int_equal(supervisor_evdev_find(dir, "AT Translated Set 2 keyboard", &fd, path,
+					       sizeof(path), err, sizeof(err)), 0);
+	assert_int_equal(node_minor(fd), 9);
+	close(fd);
+
+	/* Names match whole, and the message lists every device seen. */
+	assert_int_equal(supervisor_evdev_find(dir, "aurid", &fd, path, sizeof(path), err, sizeof(err)),
+			 -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "event1 (not an input device); event2 \"aurid keypad\"; "
+				    "event3 \"AT Translated Set 2 keyboard\"; event10 \"aurid keypad\""));
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_keypad_open_spec(void **state)
+{
+	char *dir = tmpdir_make();
+	char p[PATH_MAX], err[1024];
+	bool nodes;
+	int fd;
+
+	(void)state;
+	assert_int_equal(supervisor_keypad_open("", dir, &fd, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "aurid.hal.keypad_device is empty"));
+	assert_non_null(strstr(err, "aurid.hal = linux"));
+
+	snprintf(p, sizeof(p), "%s/event7", dir);
+	assert_int_equal(supervisor_keypad_open(p, dir, &fd, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "aurid.hal.keypad_device: cannot open"));
+	assert_non_null(strstr(err, p));
+
+	/* A path that opens but is not an input device is refused at once. */
+	touch(dir, "event7");
+	assert_int_equal(supervisor_keypad_open(p, dir, &fd, err, sizeof(err)), -ENOTTY);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "is not an evdev input device"));
+	assert_int_equal(supervisor_keypad_open("/dev/null", dir, &fd, err, sizeof(err)), -ENOTTY);
+
+	/* A name is searched for in the directory given. */
+	assert_int_equal(supervisor_keypad_open("aurid keypad", dir, &fd, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "aurid.hal.keypad_device: no input device named \"aurid keypad\""));
+
+	nodes = node_make(dir, "event0", 7);
+	if (nodes) {
+		assert_int_equal(supervisor_keypad_open("aurid keypad", dir, &fd, err, sizeof(err)), 0);
+		assert_int_equal(node_minor(fd), 7);
+		close(fd);
+		/* A path is followed through symlinks, like /dev/input/by-id/. */
+		snprintf(p, sizeof(p), "%s/by-id", dir);
+		assert_int_equal(symlink("event0", p), 0);
+		assert_int_equal(supervisor_keypad_open(p, dir, &fd, err, sizeof(err)), 0);
+		assert_int_equal(node_minor(fd), 7);
+		assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+		close(fd);
+	}
+	rm_rf(dir);
+	free(dir);
+	if (!nodes) {
+		print_message("cannot make device nodes here: keypad found by name not tested\n");
+		skip();
+	}
+}
+
+/* The sim HAL opens nothing; the linux HAL insists on a keypad setting. */
+static void test_devices_sim_and_unset(void **state)
+{
+	static struct supervisor s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.uinput_fd = s.fb_fd = s.keypad_fd = -1;
+	config_defaults(&s.cfg);
+	assert_string_equal(s.cfg.fb_device, "/dev/fb0");
+	assert_string_equal(s.cfg.keypad_device, "");
+	s.cfg.hal = CONFIG_HAL_SIM;
+	assert_int_equal(supervisor_devices_open(&s), 0);
+	assert_int_equal(s.uinput_fd, -1);
+	assert_int_equal(s.fb_fd, -1);
+	assert_int_equal(s.keypad_fd, -1);
+
+	/* Said before anything is opened: it is the one thing to fix. */
+	s.cfg.hal = CONFIG_HAL_LINUX;
+	strcpy(s.cfg.uinput_device, "/dev/null");
+	assert_int_equal(supervisor_devices_open(&s), -EINVAL);
+	assert_int_equal(s.uinput_fd, -1);
+	supervisor_devices_close(&s);
+}
+
+static void test_devices_linux(void **state)
+{
+	static struct supervisor s;
+	const struct supervisor_kind *exec = kind_by_role(IPC_ROLE_EXEC);
+	struct supervisor_fd fds[SUPERVISOR_FDS_MAX];
+	char *dir = tmpdir_make();
+	size_t n;
+	int fl, first;
+
+	(void)state;
+	if (!node_make(dir, "event4", 5)) {
+		rm_rf(dir);
+		free(dir);
+		print_message("cannot make device nodes here: device opening not tested\n");
+		skip();
+	}
+	memset(&s, 0, sizeof(s));
+	s.admin_fd = 20;
+	s.uinput_fd = s.fb_fd = s.keypad_fd = -1;
+	config_defaults(&s.cfg);
+	/* Stand-ins: only the keypad is checked for being an input device. */
+	touch(dir, "uinput");
+	touch(dir, "fb0");
+	snprintf(s.cfg.uinput_device, sizeof(s.cfg.uinput_device), "%s/uinput", dir);
+	snprintf(s.cfg.fb_device, sizeof(s.cfg.fb_device), "%s/missing-fb", dir);
+	snprintf(s.cfg.keypad_device, sizeof(s.cfg.keypad_device), "%s/event4", dir);
+
+	/* A missing framebuffer is fatal; what was opened stays for free. */
+	assert_int_equal(supervisor_devices_open(&s), -ENOENT);
+	assert_true(s.uinput_fd >= 0);
+	assert_int_equal(s.fb_fd, -1);
+	assert_int_equal(s.keypad_fd, -1);
+	supervisor_devices_close(&s);
+	assert_int_equal(s.uinput_fd, -1);
+
+	snprintf(s.cfg.fb_device, sizeof(s.cfg.fb_device), "%s/fb0", dir);
+	assert_int_equal(supervisor_devices_open(&s), 0);
+	fl = fcntl(s.uinput_fd, F_GETFL);
+	assert_int_equal(fl & O_ACCMODE, O_RDWR);
+	fl = fcntl(s.fb_fd, F_GETFL);
+	assert_int_equal(fl & O_ACCMODE, O_RDWR);
+	assert_false(fl & O_NONBLOCK);
+	fl = fcntl(s.keypad_fd, F_GETFL);
+	assert_int_equal(fl & O_ACCMODE, O_RDONLY);
+	assert_true(fl & O_NONBLOCK);
+	assert_int_equal(node_minor(s.keypad_fd), 5);
+	assert_true(fcntl(s.uinput_fd, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(s.fb_fd, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(s.keypad_fd, F_GETFD) & FD_CLOEXEC);
+
+	/* The executor's flags, in order. */
+	assert_int_equal(exec->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(fds[1].flag, "--uinput-fd");
+	assert_int_equal(fds[1].fd, s.uinput_fd);
+	assert_string_equal(fds[2].flag, "--fb-fd");
+	assert_int_equal(fds[2].fd, s.fb_fd);
+	assert_string_equal(fds[3].flag, "--keypad-fd");
+	assert_int_equal(fds[3].fd, s.keypad_fd);
+
+	/* Open already: acquiring again keeps them; release closes them. */
+	first = s.keypad_fd;
+	assert_int_equal(exec->acquire(&s), 0);
+	assert_int_equal(s.keypad_fd, first);
+	exec->release(&s);
+	assert_int_equal(s.uinput_fd, -1);
+	assert_int_equal(s.fb_fd, -1);
+	assert_int_equal(s.keypad_fd, -1);
+	assert_int_equal(fcntl(first, F_GETFD), -1);
+	/* The next start gets files of its own. */
+	assert_int_equal(exec->acquire(&s), 0);
+	assert_true(s.keypad_fd >= 0);
+	supervisor_devices_close(&s);
+	rm_rf(dir);
+	free(dir);
 }
 
 /* ---- privilege drop ---- */
@@ -709,6 +1054,11 @@ int main(void)
 		cmocka_unit_test(test_spawn_fds),
 		cmocka_unit_test(test_spawn_resets_signals),
 		cmocka_unit_test(test_spawn_exec_failure_is_127),
+		cmocka_unit_test(test_evdev_find_not_found),
+		cmocka_unit_test(test_evdev_find_by_name),
+		cmocka_unit_test(test_keypad_open_spec),
+		cmocka_unit_test(test_devices_sim_and_unset),
+		cmocka_unit_test(test_devices_linux),
 		cmocka_unit_test(test_privdrop_lookup),
 		cmocka_unit_test(test_privdrop_drop_and_verify),
 		cmocka_unit_test(test_privdrop_refuses_root_target),
