@@ -72,6 +72,8 @@ static void release(struct executor *ex, const char *source, bool allow, const c
 {
 	struct consent_state *cs = ex->consent;
 	struct held **pp = &cs->head;
+	struct job *after = NULL;
+	int r;
 
 	cs->tail = NULL;
 	while (*pp) {
@@ -85,7 +87,12 @@ static void release(struct executor *ex, const char *source, bool allow, const c
 		*pp = h->next;
 		cs->nheld--;
 		if (allow) {
-			if (executor_run(ex, h->front, h->id, &h->req, h->user) != 0)
+			/* Held requests came before whatever queued meanwhile. */
+			if (h->req.kind == IPC_KIND_ACTION)
+				r = jobs_submit_first(ex, h->front, h->id, &h->req, h->user, &after);
+			else
+				r = executor_run(ex, h->front, h->id, &h->req, h->user);
+			if (r)
 				log_err("out of memory running a held request");
 		} else {
 			struct ipc_action_res *res = &ex->scratch_res;
@@ -148,18 +155,31 @@ static void keypad_cb(uv_poll_t *p, int status, int events)
 	struct executor *ex = p->data;
 	struct consent_state *cs = ex->consent;
 	unsigned codes[16];
-	size_t n = 0;
+	size_t n;
 
 	(void)events;
-	if (status < 0 || keypad_in_read(cs->keypad, codes, 16, &n) != 0)
+	if (status < 0)
 		return;
-	for (size_t i = 0; i < n && cs->prompt; i++) {
-		/* A key pressed when no prompt is up is the phone's business. */
-		if (codes[i] == cs->ok_code)
-			prompt_close(ex, true, "ok", "");
-		else if (codes[i] == cs->cancel_code)
-			prompt_close(ex, false, "consent-denied", "the person at the phone refused remote control");
-	}
+	do {
+		n = 0;
+		if (keypad_in_read(cs->keypad, codes, 16, &n) != 0)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			/* A key pressed when no prompt is up is the phone's business. */
+			if (!cs->prompt)
+				break;
+			if (codes[i] == cs->ok_code)
+				prompt_close(ex, true, "ok", "");
+			else if (codes[i] == cs->cancel_code)
+				prompt_close(ex, false, "consent-denied", "the person at the phone refused remote control");
+			else
+				continue;
+			/* One press answers one prompt; what follows in this
+			 * batch was pressed before the next prompt was shown. */
+			keypad_in_discard(cs->keypad);
+			return;
+		}
+	} while (keypad_in_pending(cs->keypad));
 }
 
 /* Shows the prompt for the oldest held source, if none is visible. */
@@ -187,8 +207,10 @@ static void consent_next(struct executor *ex)
 		consent_next(ex);
 		return;
 	}
-	/* The person's answer must not also reach the phone's own UI. */
+	/* The person's answer must not also reach the phone's own UI, and
+	 * keys pressed before the prompt was there do not answer it. */
 	keypad_in_grab(cs->keypad, true);
+	keypad_in_discard(cs->keypad);
 	uv_timer_start(&cs->timeout, timeout_cb, (uint64_t)ex->cfg.consent_timeout * 1000, 0);
 	uv_timer_start(&cs->redraw, redraw_cb, CONSENT_REDRAW_MS, CONSENT_REDRAW_MS);
 	log_info("consent prompt shown for %s", cs->source);

@@ -136,6 +136,11 @@ void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t i
 int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
 		const char *user);
 void jobs_init(struct executor *ex);
+/* Queues ahead of what is waiting (requests held for consent came first),
+ * after *after (NULL: at the head); *after becomes the new job.  Runs
+ * nothing: call jobs_resume(). */
+int jobs_submit_first(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		      const char *user, struct job **after);
 /* Runs what waited while the consent prompt was visible. */
 void jobs_resume(struct executor *ex);
 void jobs_drop_all(struct executor *ex);

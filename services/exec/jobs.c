@@ -182,6 +182,31 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 	return 0;
 }
 
+int jobs_submit_first(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
+		      const char *user, struct job **after)
+{
+	struct ipc_action_res *res = &ex->scratch_res;
+	struct job *j;
+
+	memset(res, 0, offsetof(struct ipc_action_res, items));
+	for (size_t i = 0; i < req->nitems; i++)
+		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
+	j = job_new(f, id, req, user, res, 0);
+	if (!j)
+		return -ENOMEM;
+	if (*after) {
+		j->next = (*after)->next;
+		(*after)->next = j;
+	} else {
+		j->next = ex->job_head;
+		ex->job_head = j;
+	}
+	if (!j->next)
+		ex->job_tail = j;
+	*after = j;
+	return 0;
+}
+
 void jobs_resume(struct executor *ex)
 {
 	jobs_run(ex);

@@ -247,9 +247,11 @@ struct supervisor {
 	int sigfd;
 	int admin_fd;
 	char admin_path[108];
-	int uinput_fd;                  /* linux HAL only, else -1; */
-	int fb_fd;                      /* all three open from acquire to */
-	int keypad_fd;                  /* the executor's start (devices.c) */
+	/* Linux HAL only, else -1; open from their acquiring until the
+	 * executor has its own copies (devices.c). */
+	int uinput_fd;
+	int fb_fd;
+	int keypad_fd;
 	int listen_fds[SUPERVISOR_LISTEN_MAX];
 	size_t nlisten;
 	bool stopping;

@@ -334,10 +334,46 @@ static void test_corrupt_fonts(void **state)
 	MUTATE("stray continuation byte", q[len - 2] = 0x80);
 	MUTATE("0xf8 lead byte", q[len - 2] = 0xf8);
 	MUTATE("sequence cut by the separator", q[len - 2] = 0xe2);
-	MUTATE("lead byte without continuation", (q[len - 4] = 0xc3, q[len - 3] = 'x'));
 #undef MUTATE
 	free(q);
 	free(p);
+
+	/* Glyph data one byte short (no table to hide it). */
+	p = make_psf(3, 10, 5, NULL, 0, &len);
+	assert_int_equal(font_load(&f, p, len), 0);
+	expect_refused(p, len - 1, "glyphs one byte short");
+	free(p);
+}
+
+/* Tables complete in every other way, each with one UTF-8 error. */
+static void test_bad_utf8_tables(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t table[8];
+		size_t len;
+	} cases[] = {
+		{ "continuation byte 'x'", { 0xc3, 'x', 0xff, 'B', 0xff }, 5 },
+		{ "second continuation byte missing", { 0xe2, 0x82, 'A', 0xff, 'B', 0xff }, 6 },
+		{ "stray continuation byte", { 0x80, 0xff, 'B', 0xff }, 4 },
+		{ "0xf8 lead byte", { 'A', 0xff, 0xf8, 0x80, 0x80, 0x80, 0xff }, 7 },
+		{ "character cut by the end", { 'A', 0xff, 'B', 0xf0, 0x9f, 0x98 }, 6 },
+	};
+	static const uint8_t fine[] = { 0xc3, 0xa9, 'A', 0xff, 0xf0, 0x9f, 0x98, 0x80, 0xff };
+	struct font f;
+	uint8_t *p;
+	size_t len;
+
+	(void)state;
+	p = make_psf(2, 8, 8, fine, sizeof(fine), &len);
+	assert_int_equal(font_load(&f, p, len), 0);
+	assert_int_equal(f.ascii['A'], 0);
+	free(p);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = make_psf(2, 8, 8, cases[i].table, cases[i].len, &len);
+		expect_refused(p, len, cases[i].what);
+		free(p);
+	}
 }
 
 static void test_every_truncation_refused(void **state)
@@ -411,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_font_without_table),
 		cmocka_unit_test(test_font_with_table),
 		cmocka_unit_test(test_corrupt_fonts),
+		cmocka_unit_test(test_bad_utf8_tables),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_random_mutations),
 	};
