@@ -102,10 +102,16 @@ static _Noreturn void child_exec(const char *path, char *const argv[], const int
 	sigset_t none;
 	char err[256];
 
-	/* The supervisor's blocked signals and ignored SIGPIPE survive exec. */
+	/* Blocked and ignored signals survive exec: the supervisor's own, and
+	 * any its parent left ignored.  Every signal a child may be sent starts
+	 * at its default.  (glibc's reserved real-time signals cannot be set
+	 * and are skipped: signal() refuses them.) */
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || signal(SIGPIPE, SIG_DFL) == SIG_ERR)
 		child_die(path, "signals", errno);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	/*
 	 * First copy every fd above the target range, then dup2 into place:
 	 * a source may sit on another's target, and dup2 onto itself would
