@@ -8,15 +8,10 @@
 #include "../services/common/log.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-/* Larger than any phone panel, small enough that every coordinate and
- * every row's byte count fits an int. */
-#define FB_MAX_DIM 16384
 
 struct fb_saved {
 	size_t offset;                /* of its first byte in the mapping */
@@ -59,8 +54,11 @@ int fb_validate(const struct fb *fb)
 		return -EINVAL;
 	/* Overlapping channels would make every colour wrong, not just odd. */
 	for (unsigned i = 0; i < 4; i++) {
-		uint32_t m = field_mask(fields[i]->length) << fields[i]->offset;
+		uint32_t m;
 
+		if (fields[i]->length == 0)
+			continue;
+		m = field_mask(fields[i]->length) << fields[i]->offset;
 		if (used & m) {
 			log_err("fb: colour bitfields overlap (r %u/%u g %u/%u b %u/%u a %u/%u)",
 				f->red.offset, f->red.length, f->green.offset, f->green.length,
@@ -97,23 +95,38 @@ static uint32_t widen(uint32_t v, unsigned from, unsigned to)
 {
 	uint32_t r = 0;
 
+	if (from == 0)
+		return 0;
 	for (int shift = (int)to - (int)from; shift > -(int)from; shift -= (int)from)
 		r |= shift >= 0 ? v << shift : v >> -shift;
 	return r & field_mask(to);
 }
 
+/* A field fb_validate would refuse reads as 0 and is never written: the
+ * conversions are public and must not loop or shift out of range on one. */
+static bool field_ok(const struct fb_bitfield *b)
+{
+	return b->length > 0 && b->length <= 16 && b->offset < 32 && b->length <= 32 - b->offset;
+}
+
 /* The channel's 8-bit value: its top 8 bits, or all of them widened. */
 static uint32_t chan_get(uint32_t px, const struct fb_bitfield *b)
 {
-	uint32_t v = (px >> b->offset) & field_mask(b->length);
+	uint32_t v;
 
+	if (!field_ok(b))
+		return 0;
+	v = (px >> b->offset) & field_mask(b->length);
 	return b->length >= 8 ? v >> (b->length - 8) : widen(v, b->length, 8);
 }
 
 static uint32_t chan_put(uint32_t c8, const struct fb_bitfield *b)
 {
-	uint32_t v = b->length <= 8 ? c8 >> (8 - b->length) : widen(c8, 8, b->length);
+	uint32_t v;
 
+	if (!field_ok(b))
+		return 0;
+	v = b->length <= 8 ? c8 >> (8 - b->length) : widen(c8, 8, b->length);
 	return v << b->offset;
 }
 
@@ -130,7 +143,7 @@ static uint32_t load_px(const uint8_t *p, unsigned bytes)
 
 static void store_px(uint8_t *p, uint32_t v, unsigned bytes)
 {
-	for (unsigned i = 0; i < bytes; i++)
+	for (unsigned i = 0; i < bytes && i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
@@ -146,7 +159,7 @@ static uint32_t rgb_to_value(const struct fb_format *fmt, uint32_t rgb)
 	uint32_t v = chan_put((rgb >> 16) & 0xff, &fmt->red) | chan_put((rgb >> 8) & 0xff, &fmt->green) |
 		     chan_put(rgb & 0xff, &fmt->blue);
 
-	if (fmt->transp.length)
+	if (field_ok(&fmt->transp))
 		v |= field_mask(fmt->transp.length) << fmt->transp.offset;
 	return v;
 }

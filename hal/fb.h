@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest width or height accepted (any phone panel is far smaller);
+ * it keeps every coordinate and row size within an int. */
+#define FB_MAX_DIM 16384
+
 struct fb_bitfield {
 	unsigned offset;              /* lowest bit of the channel in the pixel value */
 	unsigned length;              /* bits; 0 only for transp (no alpha) */

@@ -69,7 +69,7 @@ int fb_open_sim(const char *state_dir, unsigned width, unsigned height, struct f
 	int r;
 
 	*out = NULL;
-	if (width == 0 || height == 0 || width > 16384 || height > 16384) {
+	if (width == 0 || height == 0 || width > FB_MAX_DIM || height > FB_MAX_DIM) {
 		log_err("sim fb: unsupported geometry %ux%u", width, height);
 		return -EINVAL;
 	}

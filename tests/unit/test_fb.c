@@ -270,6 +270,9 @@ static void test_validate(void **state)
 	assert_int_equal(fb_validate(&bad), -EINVAL);
 	bad = fb, bad.fmt.transp = (struct fb_bitfield){ 20, 8 }; /* overlaps red */
 	assert_int_equal(fb_validate(&bad), -EINVAL);
+	/* An absent alpha may say anything about where it would be. */
+	bad = fb, bad.fmt.transp = (struct fb_bitfield){ 40, 0 };
+	assert_int_equal(fb_validate(&bad), 0);
 	bad = fb, bad.line_length = 64 * 4 - 1;
 	assert_int_equal(fb_validate(&bad), -EINVAL);
 	bad = fb, bad.yoffset = 1; /* the page would end past the buffer */
