@@ -198,7 +198,6 @@ static void consent_next(struct executor *ex)
 		consent_next(ex);
 		return;
 	}
-	fb_refresh(ex->fb);
 	r = prompt_show(ex->fb, &cs->font, cs->source, &cs->prompt);
 	if (r) {
 		log_err("cannot draw the consent prompt: %s", strerror(-r));

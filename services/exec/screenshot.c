@@ -37,8 +37,7 @@ static int capture_memfd(struct fb *fb, int *fd_out)
 		r = -errno;
 		goto fail;
 	}
-	fb_refresh(fb);
-	r = fb_capture(fb, map, len);
+	r = fb_capture(fb, map, (size_t)fb->width * fb->height);   /* in words */
 	/* F_SEAL_WRITE needs every writable mapping gone first. */
 	munmap(map, len);
 	if (r)

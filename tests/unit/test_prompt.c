@@ -554,7 +554,8 @@ static void test_redraw_over_ui(void **state)
 	 * drawing outside the box is the UI's. */
 	prompt_hide(p);
 	for (int r = 0; r < 272; r++) {
-		const uint8_t *got = fb->map + (size_t)r * fb->line_length, *orig = before + (size_t)r * fb->line_length;
+		const uint8_t *got = fb->map + (size_t)r * fb->line_length;
+		const uint8_t *orig = before + (size_t)r * fb->line_length;
 
 		if (r >= y + 5 && r < y + 35) {
 			assert_memory_equal(got + (size_t)x * 4, orig + (size_t)x * 4, (size_t)w * 4);
