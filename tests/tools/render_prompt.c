@@ -5,8 +5,12 @@
  *   render_prompt STATE_DIR WIDTH HEIGHT SOURCE
  * Prints the prompt's rectangle as "x y w h".
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hal/fb.h"
 #include "hal/font.h"
@@ -30,7 +34,29 @@ int main(int argc, char **argv)
 	}
 	prompt_rect(p, &x, &y, &w, &h);
 	printf("%d %d %d %d\n", x, y, w, h);
-	/* Left on the screen on purpose: the file is the golden image. */
+	/* The screen with the prompt is the golden image: keep its bytes, let
+	 * the prompt and the framebuffer go as they should, then put the
+	 * bytes back into the file. */
 	fb_flush(fb);
+	{
+		char path[4096];
+		size_t len = (size_t)fb->line_length * fb->height;
+		unsigned char *copy = malloc(len);
+		int fd;
+
+		if (!copy)
+			return 1;
+		memcpy(copy, fb->map, len);
+		prompt_hide(p);
+		fb_close(fb);
+		snprintf(path, sizeof(path), "%s/sim/fb.raw", argv[1]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || pwrite(fd, copy, len, 0) != (ssize_t)len) {
+			fprintf(stderr, "render_prompt: cannot write %s\n", path);
+			return 1;
+		}
+		close(fd);
+		free(copy);
+	}
 	return 0;
 }
