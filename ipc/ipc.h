@@ -58,6 +58,7 @@ enum ipc_type {
 	IPC_ADMIN_ROW,          /* exec -> aurictl: one JSON object */
 	IPC_ADMIN_RES,          /* exec -> aurictl: end of an answer */
 	IPC_SCREENSHOT_RES,     /* exec -> front-end: a captured frame, fd = sealed memfd */
+	IPC_SIP_STATE,          /* aurid-sip -> exec: trusted server addresses, registration */
 	IPC_TYPE_COUNT
 };
 
@@ -169,8 +170,33 @@ struct ipc_action_req {
 	char request[512];       /* as received, truncated */
 	uint64_t t_recv_ns;      /* CLOCK_MONOTONIC when the front-end received it */
 	uint32_t wait_ms;
+	uint8_t flags;           /* IPC_REQ_* */
 	uint16_t nitems;
 	struct ipc_item items[IPC_ITEMS_MAX];
+};
+
+/* The NOTIFY came over the TCP connection aurid-sip registered over. */
+#define IPC_REQ_SIP_REGISTERED_FLOW 0x1u
+
+enum ipc_sip_reg {
+	IPC_SIP_REG_OFF = 0,        /* registration not configured */
+	IPC_SIP_REG_TRYING = 1,
+	IPC_SIP_REG_OK = 2,
+	IPC_SIP_REG_FAILED = 3,
+};
+
+/*
+ * What aurid-sip knows that the SIP trust rule needs: the addresses the
+ * configured SIP server and outbound proxy resolve to (sent at start and
+ * whenever they change) and the registration state.  The executor decides;
+ * this only reports.
+ */
+struct ipc_sip_state {
+	char trusted[1024];      /* comma list of IP addresses, "" if none resolved */
+	uint8_t reg_state;       /* enum ipc_sip_reg */
+	uint8_t reg_tcp;         /* registered over TCP: only that flow is trusted */
+	char registrar[128];     /* as configured, for status */
+	char detail[128];        /* last registration result, for status */
 };
 
 struct ipc_item_result {
@@ -238,6 +264,7 @@ union ipc_payload {
 	struct ipc_admin_row admin_row;
 	struct ipc_admin_res admin_res;
 	struct ipc_screenshot_res screenshot_res;
+	struct ipc_sip_state sip_state;
 };
 
 /* ---- the table ---- */

@@ -59,6 +59,7 @@ static const struct ipc_field action_req_fields[] = {
 	F_STR(ipc_action_req, request),
 	F_U64(ipc_action_req, t_recv_ns),
 	F_U32(ipc_action_req, wait_ms),
+	F_U8(ipc_action_req, flags),
 	F_ARRAY(ipc_action_req, items, nitems, item_fields),
 };
 
@@ -124,6 +125,14 @@ static const struct ipc_field screenshot_res_fields[] = {
 	F_STR(ipc_screenshot_res, model),
 };
 
+static const struct ipc_field sip_state_fields[] = {
+	F_STR(ipc_sip_state, trusted),
+	F_U8(ipc_sip_state, reg_state),
+	F_U8(ipc_sip_state, reg_tcp),
+	F_STR(ipc_sip_state, registrar),
+	F_STR(ipc_sip_state, detail),
+};
+
 #define DEF(t, who, fd, s, f) [t] = { t, #t, who, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
 #define DEF0(t, who, s) [t] = { t, #t, who, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
 
@@ -147,6 +156,7 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF(IPC_ADMIN_ROW, EXEC, false, ipc_admin_row, admin_row_fields),
 	DEF(IPC_ADMIN_RES, EXEC, false, ipc_admin_res, admin_res_fields),
 	DEF(IPC_SCREENSHOT_RES, EXEC, true, ipc_screenshot_res, screenshot_res_fields),
+	DEF(IPC_SIP_STATE, SIP, false, ipc_sip_state, sip_state_fields),
 };
 
 static size_t field_len(const struct ipc_field *f, size_t n, int want_max)

@@ -116,8 +116,15 @@ static void verb_status(struct executor *ex, struct admin_answer *a)
 		      "requests", (json_int_t)ex->requests,
 		      "refused", (json_int_t)ex->refused,
 		      "telephony", ex->cfg.telephony);
-	if (o)
+	if (o) {
+		static const char *const reg[] = { "off", "trying", "registered", "failed" };
+
+		json_object_set_new(o, "sip_trusted", json_string(ex->sip.trusted));
+		json_object_set_new(o, "sip_registration", json_string(ex->sip.reg_state < 4 ? reg[ex->sip.reg_state] : "?"));
+		json_object_set_new(o, "sip_registrar", json_string(ex->sip.registrar));
+		json_object_set_new(o, "sip_registration_detail", json_string(ex->sip.detail));
 		send_json_row(a, o);
+	}
 }
 
 static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned type, uint32_t id,

@@ -316,6 +316,12 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		close(fd);
 	if (type == IPC_HELLO)
 		return;
+	if (type == IPC_SIP_STATE && f->role == IPC_ROLE_SIP) {
+		ex->sip = msg->sip_state;
+		log_info("sip: trusted servers [%s], registration %u (%s)", ex->sip.trusted, ex->sip.reg_state,
+			 ex->sip.detail);
+		return;
+	}
 	if (type != IPC_ACTION_REQ) {
 		log_warn("unexpected %s from %s: closing its channel", ipc_msg_def(type)->name, ipc_role_name(f->role));
 		uvchan_close(u, -EPROTO);

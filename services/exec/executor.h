@@ -78,6 +78,7 @@ struct executor {
 
 	struct uvchan sup;
 	struct front fronts[2];          /* [0] http, [1] sip */
+	struct ipc_sip_state sip;        /* last report of aurid-sip */
 
 	int admin_fd;
 	uv_poll_t admin_poll;

@@ -55,14 +55,42 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * SIP's rule (Yealink's "Accept SIP Trust Server Only", sip.trust_ctrl):
+ * only the configured SIP server and outbound proxy may send, and when
+ * registered over TCP only over that connection.  The HTTP allow list does
+ * not apply to SIP.  The addresses come from aurid-sip, which resolves the
+ * configured names; it is also the process that saw the packet's source.
+ */
+static bool sip_source_allowed(struct executor *ex, const struct ipc_action_req *req)
+{
+	const char *list = ex->sip.trusted;
+	size_t plen = strlen(req->peer);
+
+	if (!ex->cfg.sip_trust_ctrl)
+		return true;
+	if (ex->sip.reg_state == IPC_SIP_REG_OK && ex->sip.reg_tcp)
+		return (req->flags & IPC_REQ_SIP_REGISTERED_FLOW) != 0;
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		if (len == plen && strncmp(list, req->peer, len) == 0)
+			return true;
+		list += len + (end ? 1 : 0);
+	}
+	return false;
+}
+
 static bool source_allowed(struct executor *ex, const struct ipc_action_req *req)
 {
 	switch (req->transport) {
 	case IPC_TRANSPORT_HTTP:
 	case IPC_TRANSPORT_HTTPS:
 		return trust_allows(ex->trust, req->peer);
+	case IPC_TRANSPORT_SIP:
+		return sip_source_allowed(ex, req);
 	default:
-		/* SIP has its own trust rule (sip.trust_ctrl), added with aurid-sip. */
 		return false;
 	}
 }
@@ -145,7 +173,9 @@ int policy_check(struct executor *ex, const struct ipc_action_req *req, struct i
 	if (!ex->cfg.action_uri_enable)
 		return refuse(res, 403, "disabled", 0, "Action URI is disabled on this phone");
 	if (!source_allowed(ex, req))
-		return refuse(res, 403, "not-allowed", 0, "%s is not on the Action URI allow list", req->peer);
+		return refuse(res, 403, "not-allowed", 0, req->transport == IPC_TRANSPORT_SIP ?
+			      "%s is not the configured SIP server (sip.trust_ctrl)" :
+			      "%s is not on the Action URI allow list", req->peer);
 	if (check_credentials(ex, req, res, user, userlen))
 		return -1;
 	if (check_items(ex, req, res))

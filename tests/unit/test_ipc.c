@@ -48,6 +48,7 @@ static void sample(unsigned type, union ipc_payload *m)
 		strcpy(m->action_req.request, "GET /servlet?key=OK;1");
 		m->action_req.t_recv_ns = 0x0102030405060708ull;
 		m->action_req.wait_ms = 500;
+		m->action_req.flags = IPC_REQ_SIP_REGISTERED_FLOW;
 		m->action_req.nitems = 2;
 		m->action_req.items[0].op = OP_KEY;
 		strcpy(m->action_req.items[0].text, "OK");
@@ -76,6 +77,13 @@ static void sample(unsigned type, union ipc_payload *m)
 	case IPC_ADMIN_RES:
 		m->admin_res.ok = 1;
 		strcpy(m->admin_res.message, "fine");
+		break;
+	case IPC_SIP_STATE:
+		strcpy(m->sip_state.trusted, "127.0.0.1,::1");
+		m->sip_state.reg_state = IPC_SIP_REG_OK;
+		m->sip_state.reg_tcp = 1;
+		strcpy(m->sip_state.registrar, "sip:127.0.0.1:5070;transport=tcp");
+		strcpy(m->sip_state.detail, "200 OK");
 		break;
 	case IPC_SCREENSHOT_RES:
 		m->screenshot_res.status = 200;
