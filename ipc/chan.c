@@ -17,6 +17,31 @@ struct ipc_out {
 	uint8_t data[];
 };
 
+/* Datagrams per recvmmsg/sendmmsg.  The receive buffers are IPC_MSG_MAX
+ * each but only the pages a message touches become resident. */
+#define IPC_BATCH 16
+
+struct ipc_rx {
+	unsigned n, next;
+	struct mmsghdr mm[IPC_BATCH];
+	struct iovec iov[IPC_BATCH];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl[IPC_BATCH];
+	uint8_t buf[IPC_BATCH][IPC_MSG_MAX];
+};
+
+void ipc_chan_cork(struct ipc_chan *c, bool corked)
+{
+	c->corked = corked;
+}
+
+bool ipc_chan_pending(const struct ipc_chan *c)
+{
+	return c->rx && c->rx->next < c->rx->n;
+}
+
 int ipc_chan_init(struct ipc_chan *c, int fd, enum ipc_role self, enum ipc_role peer)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -38,8 +63,23 @@ static void out_free(struct ipc_out *o)
 	free(o);
 }
 
+static void close_fds(struct msghdr *mh);
+
+static void rx_drop(struct ipc_rx *rx)
+{
+	/* Datagrams read but never returned may still hold descriptors. */
+	for (; rx->next < rx->n; rx->next++)
+		close_fds(&rx->mm[rx->next].msg_hdr);
+	rx->n = rx->next = 0;
+}
+
 void ipc_chan_close(struct ipc_chan *c)
 {
+	if (c->rx) {
+		rx_drop(c->rx);
+		free(c->rx);
+		c->rx = NULL;
+	}
 	while (c->head) {
 		struct ipc_out *o = c->head;
 
@@ -81,21 +121,54 @@ static ssize_t send_one(int sock, const void *data, size_t len, int fd)
 	return n < 0 ? -errno : n;
 }
 
+static void out_pop(struct ipc_chan *c)
+{
+	struct ipc_out *o = c->head;
+
+	c->head = o->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->queued--;
+	out_free(o);
+}
+
 int ipc_chan_flush(struct ipc_chan *c)
 {
+	struct mmsghdr mm[IPC_BATCH];
+	struct iovec iov[IPC_BATCH];
+
 	while (c->head) {
 		struct ipc_out *o = c->head;
-		ssize_t n = send_one(c->fd, o->data, o->len, o->fd);
+		unsigned k = 0;
+		int n;
 
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
+		if (o->fd >= 0) {
+			ssize_t r = send_one(c->fd, o->data, o->len, o->fd);
+
+			if (r == -EAGAIN || r == -EWOULDBLOCK)
+				return -EAGAIN;
+			if (r < 0)
+				return r == -ECONNRESET ? -EPIPE : (int)r;
+			out_pop(c);
+			continue;
+		}
+		/* A run of datagrams without descriptors: one system call. */
+		for (; o && o->fd < 0 && k < IPC_BATCH; o = o->next, k++) {
+			iov[k] = (struct iovec){ .iov_base = o->data, .iov_len = o->len };
+			mm[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+		}
+		do
+			n = sendmmsg(c->fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -EAGAIN;
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		}
+		for (int i = 0; i < n; i++)
+			out_pop(c);
+		if ((unsigned)n < k)
 			return -EAGAIN;
-		if (n < 0)
-			return n == -ECONNRESET ? -EPIPE : (int)n;
-		c->head = o->next;
-		if (!c->head)
-			c->tail = NULL;
-		c->queued--;
-		out_free(o);
 	}
 	return 0;
 }
@@ -110,13 +183,19 @@ static int chan_send_datagram(struct ipc_chan *c, const uint8_t *buf, size_t len
 	struct ipc_out *o;
 	int r;
 
-	if (!c->head) {
+	if (!c->head && !c->corked) {
 		ssize_t n = send_one(c->fd, buf, len, fd_pass);
 
 		if (n >= 0)
 			return 0;
 		if (n != -EAGAIN && n != -EWOULDBLOCK)
 			return n == -ECONNRESET ? -EPIPE : (int)n;
+	}
+	if (c->corked && c->queued >= IPC_CORK_MAX) {
+		/* Do not let a cork grow the queue: write what is held. */
+		r = ipc_chan_flush(c);
+		if (r && r != -EAGAIN)
+			return r;
 	}
 	if (c->queued >= IPC_QUEUE_MAX)
 		return -ENOBUFS;
@@ -192,50 +271,72 @@ static void close_fds(struct msghdr *mh)
 	}
 }
 
-int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out)
+/* Reads up to IPC_BATCH datagrams with one recvmmsg.  0, -EAGAIN, -errno. */
+static int rx_fill(struct ipc_chan *c)
 {
-	uint8_t buf[IPC_MSG_MAX];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	const struct ipc_msg_def *d;
-	struct cmsghdr *cm;
-	int fd = -1;
-	ssize_t n;
+	struct ipc_rx *rx = c->rx;
+	int n;
 
-	*fd_out = -1;
-	if (c->fd < 0)
-		return -EPIPE;
+	if (!rx) {
+		rx = c->rx = malloc(sizeof(*rx));
+		if (!rx)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < IPC_BATCH; i++) {
+		rx->iov[i] = (struct iovec){ .iov_base = rx->buf[i], .iov_len = IPC_MSG_MAX };
+		rx->mm[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_iov = &rx->iov[i], .msg_iovlen = 1,
+			.msg_control = rx->ctl[i].buf, .msg_controllen = sizeof(rx->ctl[i].buf),
+		} };
+	}
 	do
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmmsg(c->fd, rx->mm, IPC_BATCH, MSG_CMSG_CLOEXEC | MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return -EAGAIN;
 		return errno == ECONNRESET ? -EPIPE : -errno;
 	}
-	if (n == 0)
+	rx->n = (unsigned)n;
+	rx->next = 0;
+	return n > 0 ? 0 : -EPIPE;
+}
+
+int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out)
+{
+	const struct ipc_msg_def *d;
+	struct cmsghdr *cm;
+	struct msghdr *mh;
+	size_t len;
+	int fd = -1, r;
+
+	*fd_out = -1;
+	if (c->fd < 0)
 		return -EPIPE;
-	if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
-		close_fds(&mh);
+	if (!c->rx || c->rx->next == c->rx->n) {
+		r = rx_fill(c);
+		if (r)
+			return r;
+	}
+	mh = &c->rx->mm[c->rx->next].msg_hdr;
+	len = c->rx->mm[c->rx->next].msg_len;
+	c->rx->next++;
+	if (len == 0)
+		return -EPIPE;   /* a SOCK_SEQPACKET peer that closed */
+	if (mh->msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		close_fds(mh);
 		return -EPROTO;
 	}
-	cm = CMSG_FIRSTHDR(&mh);
+	cm = CMSG_FIRSTHDR(mh);
 	if (cm) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len != CMSG_LEN(sizeof(int)) || CMSG_NXTHDR(&mh, cm)) {
-			close_fds(&mh);
+		    cm->cmsg_len != CMSG_LEN(sizeof(int)) || CMSG_NXTHDR(mh, cm)) {
+			close_fds(mh);
 			return -EPROTO;
 		}
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	}
-	if (ipc_decode(buf, (size_t)n, type, id, msg) < 0)
+	if (ipc_decode(mh->msg_iov[0].iov_base, len, type, id, msg) < 0)
 		goto bad;
 	d = ipc_msg_def(*type);
 	/* Who sent it matters before what it says: the role comes from the channel. */

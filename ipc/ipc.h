@@ -333,6 +333,7 @@ int ipc_decode(const void *data, size_t len, unsigned *type, uint32_t *id, union
 /* ---- channel ---- */
 
 struct ipc_out;
+struct ipc_rx;
 
 struct ipc_chan {
 	int fd;
@@ -340,7 +341,18 @@ struct ipc_chan {
 	enum ipc_role peer;
 	struct ipc_out *head, *tail;  /* queued datagrams, oldest first */
 	size_t queued;
+	bool corked;                  /* hold sends for one sendmmsg at flush */
+	struct ipc_rx *rx;            /* datagrams read by one recvmmsg, not yet returned */
 };
+
+/* Corked, sends only queue (up to IPC_CORK_MAX, then they are written);
+ * ipc_chan_flush writes the queue with as few system calls as it can.  An
+ * event loop corks its channels and flushes once per turn. */
+#define IPC_CORK_MAX 64
+void ipc_chan_cork(struct ipc_chan *c, bool corked);
+/* Datagrams already read from the socket and not yet returned by recv:
+ * poll() will not report them. */
+bool ipc_chan_pending(const struct ipc_chan *c);
 
 /* Takes ownership of fd (made non-blocking and close-on-exec). */
 int ipc_chan_init(struct ipc_chan *c, int fd, enum ipc_role self, enum ipc_role peer);
@@ -357,7 +369,9 @@ int ipc_chan_send_encoded(struct ipc_chan *c, const void *data, size_t len, int 
 int ipc_chan_flush(struct ipc_chan *c);
 bool ipc_chan_want_write(const struct ipc_chan *c);
 /*
- * Receives one message.  0: *type, *id, *msg and *fd_out (-1 or a received
+ * Receives one message.  Datagrams are read ahead in batches, so call this
+ * until -EAGAIN before waiting in poll() (see ipc_chan_pending).
+ * 0: *type, *id, *msg and *fd_out (-1 or a received
  * close-on-exec fd, owned by the caller) are set.  -EAGAIN: nothing to read.
  * -EPIPE: the peer closed.  -EPROTO: a malformed message, a type this peer
  * may not send, an fd where none belongs (or missing), a truncated datagram

@@ -764,7 +764,8 @@ static int exchange(struct ipc_chan *c, const struct aurictl_cmd *cmd, union ipc
 		uint32_t id;
 		int fd;
 
-		r = poll(&p, 1, AURICTL_ANSWER_MS);
+		/* Datagrams read ahead (recvmmsg) are not seen by poll(). */
+		r = ipc_chan_pending(c) ? 1 : poll(&p, 1, AURICTL_ANSWER_MS);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {

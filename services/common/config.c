@@ -10,14 +10,16 @@
 
 #include "../../ipc/ipc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum ktype { K_STR, K_BOOL, K_UINT, K_HAL, K_GEOMETRY, K_LISTEN };
+enum ktype { K_STR, K_BOOL, K_UINT, K_HAL, K_GEOMETRY, K_LISTEN, K_SIP_LISTEN, K_SIP_TRANSPORT };
 
 #define R_SUP  IPC_ROLE_BIT(IPC_ROLE_SUPERVISOR)
 #define R_EXEC IPC_ROLE_BIT(IPC_ROLE_EXEC)
@@ -40,6 +42,7 @@ struct key {
 #define BOOL(n, f, d, r) { n, K_BOOL, OFF(f), 0, 0, 1, d, r }
 #define UINT(n, f, lo, hi, d, r) { n, K_UINT, OFF(f), 0, lo, hi, d, r }
 #define LISTEN(n, f, d, r) { n, K_LISTEN, OFF(f), sizeof(((struct aurid_config *)0)->f), 0, 0, d, r }
+#define SIP_LISTEN(n, f, d, r) { n, K_SIP_LISTEN, OFF(f), sizeof(((struct aurid_config *)0)->f), 0, 0, d, r }
 
 static const struct key keys[] = {
 	STR("aurid.state_dir", state_dir, "/var/lib/aurid", R_ALL),
@@ -50,10 +53,11 @@ static const struct key keys[] = {
 	LISTEN("aurid.https.listen", https_listen, "0.0.0.0:443", R_SUP | R_HTTP),
 	STR("aurid.https.cert", https_cert, "", R_SUP | R_HTTP),
 	STR("aurid.https.key", https_key, "", R_SUP | R_EXEC),
-	STR("aurid.sip.listen", sip_listen, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060", R_SUP | R_SIP),
+	SIP_LISTEN("aurid.sip.listen", sip_listen, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060", R_SUP | R_SIP),
 	STR("aurid.telephony", telephony, "none", R_SUP | R_EXEC),
 	BOOL("aurid.action_uri.auth", action_uri_auth, "1", R_EXEC),
-	UINT("aurid.consent.timeout", consent_timeout, 1, 3600, "30", R_EXEC),
+	/* aurid-sip too: a NOTIFY cannot wait on the prompt longer than SIP's 32 s. */
+	UINT("aurid.consent.timeout", consent_timeout, 1, 3600, "30", R_EXEC | R_SIP),
 	UINT("aurid.consent.max_age", consent_max_age, 0, 0x7fffffff, "0", R_EXEC),
 	BOOL("aurid.allow.keys", allow[CAP_KEYS], "1", R_EXEC),
 	BOOL("aurid.allow.dial", allow[CAP_DIAL], "1", R_EXEC),
@@ -69,6 +73,16 @@ static const struct key keys[] = {
 	BOOL("sip.trust_ctrl", sip_trust_ctrl, "1", R_EXEC | R_SIP),
 	STR("account.1.sip_server.1.address", sip_server_address, "", R_EXEC | R_SIP),
 	UINT("account.1.sip_server.1.port", sip_server_port, 0, 65535, "5060", R_EXEC | R_SIP),
+	{ "account.1.sip_server.1.transport", K_SIP_TRANSPORT, OFF(sip_server_transport), 0, 0, 0, "udp", R_SIP },
+	STR("account.1.outbound_proxy.1.address", outbound_proxy_address, "", R_EXEC | R_SIP),
+	UINT("account.1.outbound_proxy.1.port", outbound_proxy_port, 0, 65535, "5060", R_EXEC | R_SIP),
+	BOOL("account.1.outbound_proxy_enable", outbound_proxy_enable, "0", R_SIP),
+	BOOL("account.1.enable", account_enable, "0", R_SIP),
+	STR("account.1.user_name", account_user_name, "", R_SIP),
+	STR("account.1.auth_name", account_auth_name, "", R_SIP),
+	/* The SIP password goes to aurid-sip alone: it registers, nothing else needs it. */
+	STR("account.1.password", account_password, "", R_SIP),
+	UINT("account.1.expires", account_expires, 30, 86400, "3600", R_SIP),
 	STR("aurid.keymap", keymap, "", R_EXEC),
 	UINT("aurid.keypad.pace_ms", pace_ms, 0, 10000, "50", R_EXEC),
 	UINT("aurid.audit.max_rows", audit_max_rows, 100, 100000000, "100000", R_EXEC),
@@ -87,6 +101,7 @@ static const struct key keys[] = {
 	STR("aurid.hal.uinput_device", uinput_device, "/dev/uinput", R_SUP | R_EXEC),
 	STR("aurid.hal.fb_device", fb_device, "/dev/fb0", R_SUP | R_EXEC),
 	STR("aurid.hal.keypad_device", keypad_device, "", R_SUP | R_EXEC),
+	STR("aurid.hal.console", console_device, "/dev/tty0", R_SUP),
 	STR("aurid.model", model, "aurid-phone", R_EXEC),
 	STR("aurid.firmware_version", firmware_version, "", R_EXEC),
 	STR("aurid.log.level", log_level, "info", R_ALL),
@@ -153,6 +168,72 @@ static int check_listen(const char *v)
 	return 0;
 }
 
+static const char *sip_transport_name(int t)
+{
+	return t == CONFIG_SIP_TCP ? "tcp" : "udp";
+}
+
+static int sip_transport_parse(const char *v, int *t)
+{
+	if (strcasecmp(v, "udp") == 0)
+		*t = CONFIG_SIP_UDP;
+	else if (strcasecmp(v, "tcp") == 0)
+		*t = CONFIG_SIP_TCP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int config_sip_listen_parse(const char *list, struct config_sip_listen *out, size_t max, size_t *n,
+			    char *err, size_t errlen)
+{
+	char buf[512];
+	char *save = NULL;
+
+	*n = 0;
+	if (strlen(list) >= sizeof(buf)) {
+		if (err)
+			snprintf(err, errlen, "list longer than %zu bytes", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct config_sip_listen *l;
+		char *colon, *e;
+		unsigned char a[16];
+
+		while (*t == ' ' || *t == '\t')
+			t++;
+		e = t + strlen(t);
+		while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*t == '\0')
+			continue;
+		if (*n == max) {
+			if (err)
+				snprintf(err, errlen, "more than %zu entries", max);
+			return -E2BIG;
+		}
+		l = &out[*n];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->text, sizeof(l->text), "%s", t);
+		colon = strchr(t, ':');
+		if (colon)
+			*colon = '\0';
+		if (!colon || sip_transport_parse(t, &l->transport) != 0 ||
+		    config_split_hostport(colon + 1, l->host, sizeof(l->host), &l->port) != 0 ||
+		    (inet_pton(AF_INET, l->host, a) != 1 && inet_pton(AF_INET6, l->host, a) != 1) ||
+		    (strchr(l->host, ':') && colon[1] != '[')) {
+			if (err)
+				snprintf(err, errlen, "'%s' is not udp:ADDRESS:PORT or tcp:ADDRESS:PORT "
+					 "(an IP address, IPv6 in brackets)", l->text);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
 static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 {
 	char *end;
@@ -189,6 +270,28 @@ int config_set(struct aurid_config *cfg, const char *key, const char *value, cha
 			return -EINVAL;
 		}
 		strcpy(at, value);
+		return 0;
+	case K_SIP_LISTEN: {
+		struct config_sip_listen l[CONFIG_SIP_LISTEN_MAX];
+		char why[160];
+		size_t n;
+
+		if (strlen(value) >= k->size) {
+			snprintf(err, errlen, "%s: value longer than %zu bytes", key, k->size - 1);
+			return -EINVAL;
+		}
+		if (config_sip_listen_parse(value, l, CONFIG_SIP_LISTEN_MAX, &n, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", key, why);
+			return -EINVAL;
+		}
+		strcpy(at, value);
+		return 0;
+	}
+	case K_SIP_TRANSPORT:
+		if (sip_transport_parse(value, (int *)at) != 0) {
+			snprintf(err, errlen, "%s: expected 'udp' or 'tcp', got '%s'", key, value);
+			return -EINVAL;
+		}
 		return 0;
 	case K_BOOL:
 		if (strcmp(value, "0") && strcmp(value, "1")) {
@@ -358,7 +461,9 @@ int config_foreach(const struct aurid_config *cfg, int role,
 			continue;
 		switch (k->type) {
 		case K_STR:
-		case K_LISTEN: snprintf(v, sizeof(v), "%s", (const char *)at); break;
+		case K_LISTEN:
+		case K_SIP_LISTEN: snprintf(v, sizeof(v), "%s", (const char *)at); break;
+		case K_SIP_TRANSPORT: snprintf(v, sizeof(v), "%s", sip_transport_name(*(const int *)at)); break;
 		case K_BOOL: snprintf(v, sizeof(v), "%d", *(const bool *)at ? 1 : 0); break;
 		case K_UINT: snprintf(v, sizeof(v), "%u", *(const unsigned *)at); break;
 		case K_HAL: snprintf(v, sizeof(v), "%s", cfg->hal == CONFIG_HAL_SIM ? "sim" : "linux"); break;

@@ -16,6 +16,9 @@
 
 enum config_hal { CONFIG_HAL_LINUX = 0, CONFIG_HAL_SIM = 1 };
 
+/* Transports of aurid.sip.listen and account.1.sip_server.1.transport. */
+enum config_sip_transport { CONFIG_SIP_UDP = 0, CONFIG_SIP_TCP = 1 };
+
 enum config_cap {
 	CAP_KEYS, CAP_DIAL, CAP_CALL, CAP_READ, CAP_SCREENSHOT, CAP_SYSTEM, CAP_RESET, CAP_COUNT
 };
@@ -42,6 +45,15 @@ struct aurid_config {
 	bool sip_trust_ctrl;
 	char sip_server_address[256];
 	unsigned sip_server_port;
+	int sip_server_transport;       /* enum config_sip_transport */
+	char outbound_proxy_address[256];
+	unsigned outbound_proxy_port;
+	bool outbound_proxy_enable;     /* registration goes through the proxy */
+	bool account_enable;            /* register account 1 */
+	char account_user_name[64];
+	char account_auth_name[64];
+	char account_password[128];
+	unsigned account_expires;       /* seconds */
 	char keymap[256];               /* empty: the built-in default keymap */
 	unsigned pace_ms;
 	unsigned audit_max_rows;
@@ -60,6 +72,7 @@ struct aurid_config {
 	char uinput_device[256];
 	char fb_device[256];
 	char keypad_device[256];        /* a path, or an evdev device name; linux HAL: required */
+	char console_device[256];       /* linux HAL: VT kept in KD_GRAPHICS while aurid runs; empty = none */
 	char model[64];
 	char firmware_version[64];
 	char log_level[16];
@@ -92,5 +105,24 @@ int config_foreach(const struct aurid_config *cfg, int role,
 
 /* Splits "host:port" or "[v6]:port"; 0 or -EINVAL. */
 int config_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
+
+/* One entry of aurid.sip.listen: "udp:HOST:PORT" or "tcp:HOST:PORT". */
+struct config_sip_listen {
+	int transport;                  /* enum config_sip_transport */
+	char host[64];                  /* an IPv4 or IPv6 literal (no brackets) */
+	unsigned port;
+	char text[80];                  /* the entry as written, for messages */
+};
+
+#define CONFIG_SIP_LISTEN_MAX 8
+
+/*
+ * Parses aurid.sip.listen (a comma list of the entries above; the prefix is
+ * case-insensitive, the host an IP literal, IPv6 in brackets).  0 and *n
+ * (0 for an empty list), -EINVAL for a bad entry, -E2BIG for more than max;
+ * err (may be NULL) names the entry.
+ */
+int config_sip_listen_parse(const char *list, struct config_sip_listen *out, size_t max, size_t *n,
+			    char *err, size_t errlen);
 
 #endif

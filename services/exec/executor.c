@@ -429,12 +429,8 @@ static void sup_on_close(struct uvchan *u, int reason)
 
 int executor_attach_supervisor(struct executor *ex, struct ipc_chan *sup)
 {
-	int fd = sup->fd;
-
-	/* Hand the socket to a uvchan; the blocking start-up channel is done. */
-	sup->fd = -1;
-	ipc_chan_close(sup);
-	return uvchan_open(ex->loop, &ex->sup, fd, IPC_ROLE_EXEC, IPC_ROLE_SUPERVISOR, sup_on_msg, sup_on_close, ex);
+	/* The start-up channel joins the loop, with what it has read ahead. */
+	return uvchan_adopt(ex->loop, &ex->sup, sup, sup_on_msg, sup_on_close, ex);
 }
 
 static int open_keypad(struct executor *ex, const struct exec_args *args)

@@ -103,6 +103,13 @@ static int check_credentials(struct executor *ex, const struct ipc_action_req *r
 
 	if (!ex->cfg.action_uri_auth)
 		return 0;
+	/*
+	 * A NOTIFY carries no Action URI credentials: Yealink phones do not ask
+	 * SIP for the web login.  Its gate is the SIP trust rule above (the
+	 * configured server, the registered flow), then consent.
+	 */
+	if (req->transport == IPC_TRANSPORT_SIP)
+		return 0;
 	if (lockout_check(ex->lockout, req->peer, now, &retry) != 0)
 		return refuse(res, 401, "auth", retry,
 			      "too many failed logins from %s: locked out for %u more seconds", req->peer, retry);

@@ -125,11 +125,8 @@ static void sup_on_close(struct uvchan *u, int reason)
 
 int frontend_attach_supervisor(struct frontend *fe, struct ipc_chan *sup)
 {
-	int fd = sup->fd;
-
-	sup->fd = -1;
-	ipc_chan_close(sup);
-	return uvchan_open(fe->loop, &fe->sup, fd, IPC_ROLE_HTTP, IPC_ROLE_SUPERVISOR, sup_on_msg, sup_on_close, fe);
+	/* The start-up channel joins the loop, with what it has read ahead. */
+	return uvchan_adopt(fe->loop, &fe->sup, sup, sup_on_msg, sup_on_close, fe);
 }
 
 void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_config *cfg)

@@ -33,14 +33,17 @@ static bool kind_always(const struct supervisor *s)
 }
 
 /*
- * aurid-sip is a later issue: it will run when its binary exists and
- * aurid.sip.listen is non-empty, with its UDP/TCP sockets as extra fds.
- * Until those sockets are opened here it is never started.
+ * aurid-sip runs when aurid.sip.listen lists anything (and its binary is
+ * installed).  It gets no sockets from here: libre 1.1.0 cannot adopt a
+ * bound socket, so aurid-sip binds its own, unprivileged; supervisor_check
+ * refuses ports below 1024 for that reason.
  */
 static bool sip_wanted(const struct supervisor *s)
 {
-	(void)s;
-	return false;
+	struct config_sip_listen l[CONFIG_SIP_LISTEN_MAX];
+	size_t n = 0;
+
+	return config_sip_listen_parse(s->cfg.sip_listen, l, CONFIG_SIP_LISTEN_MAX, &n, NULL, 0) == 0 && n > 0;
 }
 
 /* Preconditions: root, or access to the devices.  Linux HAL: each run of
@@ -340,10 +343,11 @@ void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short
 			return;
 		}
 	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) && !ipc_chan_pending(&c->chan))
 		return;
-	/* Bounded per wake-up, so one child cannot starve the loop. */
-	for (int i = 0; i < 16 && c->chan.fd >= 0; i++) {
+	/* Bounded per wake-up, so one child cannot starve the loop; but what
+	 * was read ahead must be handled now: poll() will not report it. */
+	for (int i = 0; (i < 16 || ipc_chan_pending(&c->chan)) && c->chan.fd >= 0; i++) {
 		unsigned type;
 		uint32_t id;
 		int fd, r;

@@ -3,7 +3,8 @@
  * privilege): /dev/uinput for the keys aurid presses, the framebuffer for
  * the consent prompt and screenshots, and the physical keypad's evdev node
  * for the person's answer.  Linux HAL only; the sim HAL's stand-ins are
- * files the executor makes in its state directory.
+ * files the executor makes in its state directory.  Also the console VT,
+ * which the supervisor itself keeps in KD_GRAPHICS while aurid runs.
  */
 #include "supervisor.h"
 
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
+#include <linux/kd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,4 +260,61 @@ void supervisor_devices_close(struct supervisor *s)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+}
+
+/*
+ * The kernel's framebuffer console draws on the same framebuffer as the
+ * prompt: its cursor blinks at the text position (measured in QEMU: 127
+ * pixels of the screen overwritten, tests/hil), and kernel messages scroll
+ * over everything.  KD_GRAPHICS stops both until the mode is given back.
+ * The supervisor holds the VT, not the executor: it needs privilege, and
+ * it must outlive executor restarts.
+ */
+void supervisor_console_acquire(struct supervisor *s)
+{
+	const char *path = s->cfg.console_device;
+	int fd, mode = KD_TEXT;
+
+	s->console_fd = -1;
+	if (s->cfg.hal == CONFIG_HAL_SIM || path[0] == '\0')
+		return;
+	/* O_NOCTTY: never the supervisor's controlling terminal. */
+	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("aurid.hal.console: cannot open %s (%s); the kernel's console may draw over "
+			 "the screen", path, strerror(errno));
+		return;
+	}
+	if (ioctl(fd, KDGETMODE, &mode) < 0) {
+		log_warn("aurid.hal.console: %s is not a virtual terminal (%s); left alone", path,
+			 strerror(errno));
+		close(fd);
+		return;
+	}
+	if (mode == KD_GRAPHICS) {
+		/* Someone (the phone's UI) has it already: theirs to give back. */
+		log_info("aurid.hal.console: %s is in graphics mode already", path);
+		close(fd);
+		return;
+	}
+	if (ioctl(fd, KDSETMODE, KD_GRAPHICS) < 0) {
+		log_warn("aurid.hal.console: cannot put %s into graphics mode (%s); the kernel's "
+			 "console may draw over the screen", path, strerror(errno));
+		close(fd);
+		return;
+	}
+	s->console_fd = fd;
+	s->console_mode = mode;
+	log_info("aurid.hal.console: %s in graphics mode while aurid runs", path);
+}
+
+void supervisor_console_release(struct supervisor *s)
+{
+	if (s->console_fd < 0)
+		return;
+	if (ioctl(s->console_fd, KDSETMODE, s->console_mode) < 0)
+		log_warn("aurid.hal.console: cannot give %s its text mode back: %s", s->cfg.console_device,
+			 strerror(errno));
+	close(s->console_fd);
+	s->console_fd = -1;
 }

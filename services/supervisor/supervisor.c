@@ -30,6 +30,32 @@ int64_t supervisor_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * aurid-sip binds its own sockets as its own user (libre 1.1.0 cannot adopt
+ * a bound socket), so a port below 1024 could never be bound: say so now
+ * rather than restart a child that keeps failing.
+ */
+static int sip_listen_check(const struct aurid_config *cfg, char *err, size_t errlen)
+{
+	struct config_sip_listen l[CONFIG_SIP_LISTEN_MAX];
+	char msg[256];
+	size_t n;
+
+	if (config_sip_listen_parse(cfg->sip_listen, l, CONFIG_SIP_LISTEN_MAX, &n, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "aurid.sip.listen: %s", msg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].port < 1024) {
+			snprintf(err, errlen, "aurid.sip.listen: '%s': aurid-sip binds its own sockets "
+				 "unprivileged, so the port must be 1024 or above (5060 is the SIP default)",
+				 l[i].text);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 {
 	static const char *const levels[] = { "err", "warn", "info", "debug" };
@@ -37,6 +63,7 @@ int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 	char path[PATH_MAX], msg[512];
 	size_t n;
 	bool level_ok = false;
+	int r;
 
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		level_ok |= strcmp(cfg->log_level, levels[i]) == 0;
@@ -49,8 +76,9 @@ int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "aurid.run_dir: %s", msg);
 		return -ENAMETOOLONG;
 	}
-	return supervisor_listen_parse("aurid.http.listen", cfg->http_listen, addrs,
-				       SUPERVISOR_LISTEN_MAX, &n, err, errlen);
+	r = supervisor_listen_parse("aurid.http.listen", cfg->http_listen, addrs,
+				    SUPERVISOR_LISTEN_MAX, &n, err, errlen);
+	return r < 0 ? r : sip_listen_check(cfg, err, errlen);
 }
 
 /* fds 0-2 must be open, or a socket could land there and leak into a child. */
@@ -90,7 +118,8 @@ static int acquire_dirs(struct supervisor *s)
 
 /*
  * Preconditions: root if any port is below 1024.  Binds every address of
- * aurid.http.listen; HTTPS and SIP are later issues and only warned about.
+ * aurid.http.listen; HTTPS is a later issue and only warned about.  SIP
+ * sockets are aurid-sip's own (see sip_wanted in child.c).
  */
 static int acquire_listen(struct supervisor *s)
 {
@@ -115,7 +144,7 @@ static int acquire_listen(struct supervisor *s)
 	if (s->cfg.https_listen[0])
 		log_warn("aurid.https.listen is set but HTTPS is not implemented yet: ignored");
 	if (s->cfg.sip_listen[0])
-		log_warn("aurid.sip.listen is set but aurid-sip is not implemented yet: ignored");
+		log_info("sip: aurid-sip binds %s itself", s->cfg.sip_listen);
 	return 0;
 }
 
@@ -195,7 +224,7 @@ int supervisor_init(struct supervisor *s, const struct aurid_config *cfg)
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	s->sigfd = s->admin_fd = s->uinput_fd = s->fb_fd = s->keypad_fd = -1;
+	s->sigfd = s->admin_fd = s->uinput_fd = s->fb_fd = s->keypad_fd = s->console_fd = -1;
 	for (size_t i = 0; i < SUPERVISOR_KINDS_MAX; i++) {
 		s->children[i].pid = -1;
 		s->children[i].chan.fd = -1;
@@ -220,6 +249,8 @@ int supervisor_init(struct supervisor *s, const struct aurid_config *cfg)
 	    (r = acquire_devices(s)) ||
 	    (r = acquire_signals(s)))
 		return r;
+	/* Last: a start that fails above leaves the console as it was. */
+	supervisor_console_acquire(s);
 	return 0;
 }
 
@@ -381,6 +412,7 @@ void supervisor_free(struct supervisor *s)
 		unlink(s->admin_path);
 	}
 	supervisor_devices_close(s);
+	supervisor_console_release(s);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	s->admin_fd = s->sigfd = -1;

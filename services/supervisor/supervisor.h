@@ -9,7 +9,7 @@
  * table of child kinds, the start protocol, peer channels, restarts),
  * spawn.c (binaries, argv, fork + fds + exec), privdrop.c (the uid drop),
  * listen.c (TCP and admin sockets), dirs.c (state and run directories),
- * devices.c (uinput, framebuffer and physical keypad nodes).
+ * devices.c (uinput, framebuffer and physical keypad nodes, the console VT).
  */
 #ifndef AURID_SUPERVISOR_H
 #define AURID_SUPERVISOR_H
@@ -140,6 +140,21 @@ int supervisor_devices_open(struct supervisor *s);
  */
 void supervisor_devices_close(struct supervisor *s);
 
+/*
+ * Preconditions: root (KDSETMODE needs CAP_SYS_TTY_CONFIG), linux HAL.
+ * Puts the virtual terminal aurid.hal.console names (default /dev/tty0,
+ * the active one) into KD_GRAPHICS for as long as aurid runs: the kernel's
+ * console (fbcon: its blinking cursor, messages) then stops drawing on the
+ * framebuffer the executor draws the consent prompt on and captures.  A
+ * phone without a VT, or an empty setting, is not an error: it is logged
+ * and the VT left alone.  The VT's previous mode is remembered.
+ */
+void supervisor_console_acquire(struct supervisor *s);
+
+/* Gives the VT back the mode it had (KD_TEXT: fbcon redraws its text), if
+ * supervisor_console_acquire changed it, and closes it. */
+void supervisor_console_release(struct supervisor *s);
+
 /* ---- spawning (spawn.c) ---- */
 
 /* One extra fd of a child and the flag that tells the child its number. */
@@ -252,6 +267,10 @@ struct supervisor {
 	int uinput_fd;
 	int fb_fd;
 	int keypad_fd;
+	/* Linux HAL: the VT held in KD_GRAPHICS (devices.c), else -1, and the
+	 * mode to give it back. */
+	int console_fd;
+	int console_mode;
 	int listen_fds[SUPERVISOR_LISTEN_MAX];
 	size_t nlisten;
 	bool stopping;

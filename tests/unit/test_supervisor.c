@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/input.h>
+#include <linux/kd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -298,6 +299,21 @@ static void test_check_config(void **state)
 	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "aurid.http.listen"));
 
+	/* aurid-sip binds unprivileged: no port below 1024; literals only. */
+	config_defaults(&cfg);
+	strcpy(cfg.sip_listen, "udp:0.0.0.0:506");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "aurid.sip.listen"));
+	assert_non_null(strstr(err, "1024"));
+	strcpy(cfg.sip_listen, "tls:0.0.0.0:5061");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
+	strcpy(cfg.sip_listen, "udp:pbx.example:5060");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), -EINVAL);
+	strcpy(cfg.sip_listen, "UDP:[::1]:5060, tcp:127.0.0.1:5062");
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), 0);
+	cfg.sip_listen[0] = '\0';
+	assert_int_equal(supervisor_check(&cfg, err, sizeof(err)), 0);
+
 	config_defaults(&cfg);
 	memset(cfg.run_dir, 'r', 200);
 	cfg.run_dir[200] = '\0';
@@ -416,7 +432,14 @@ static void test_kind_fds(void **state)
 	assert_string_equal(fds[1].flag, "--listen-fd");
 	assert_int_equal(fds[1].fd, 31);
 
-	/* aurid-sip has its slot but is not started yet. */
+	/* aurid-sip runs when aurid.sip.listen lists something; it binds its
+	 * own sockets, so it gets no fds from here, and a channel to exec. */
+	strcpy(s.cfg.sip_listen, "udp:127.0.0.1:5060,tcp:127.0.0.1:5060");
+	assert_true(kind_by_role(IPC_ROLE_SIP)->wanted(&s));
+	assert_int_equal(kind_by_role(IPC_ROLE_SIP)->peer, IPC_ROLE_EXEC);
+	assert_int_equal(kind_by_role(IPC_ROLE_SIP)->fds(&s, fds, SUPERVISOR_FDS_MAX, &n), 0);
+	assert_int_equal(n, 0);
+	s.cfg.sip_listen[0] = '\0';
 	assert_false(kind_by_role(IPC_ROLE_SIP)->wanted(&s));
 }
 
@@ -580,6 +603,19 @@ static const char *fake_evdev_name(int fd)
 	return NULL;
 }
 
+/* A memory device (/dev/random, 1:8) stands for a virtual terminal: its
+ * KD mode lives here, and KDSETMODE can be made to fail. */
+static int fake_kd_mode = KD_TEXT;
+static int fake_kd_set_errno;
+static unsigned fake_kd_sets;
+
+static bool fake_vt(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 8;
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	static int (*real)(int, unsigned long, ...);
@@ -590,6 +626,19 @@ int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if ((req == KDGETMODE || req == KDSETMODE) && fake_vt(fd)) {
+		if (req == KDGETMODE) {
+			*(int *)arg = fake_kd_mode;
+			return 0;
+		}
+		fake_kd_sets++;
+		if (fake_kd_set_errno) {
+			errno = fake_kd_set_errno;
+			return -1;
+		}
+		fake_kd_mode = (int)(intptr_t)arg;
+		return 0;
+	}
 	if (_IOC_TYPE(req) == 'E' && _IOC_DIR(req) == _IOC_READ &&
 	    _IOC_NR(req) == _IOC_NR(EVIOCGNAME(0)) && (name = fake_evdev_name(fd)) != NULL) {
 		size_t len = strlen(name) + 1;
@@ -807,6 +856,75 @@ static void test_devices_sim_and_unset(void **state)
 	assert_int_equal(supervisor_devices_open(&s), -EINVAL);
 	assert_int_equal(s.uinput_fd, -1);
 	supervisor_devices_close(&s);
+}
+
+/*
+ * The console VT: KD_GRAPHICS while aurid runs and its old mode back after;
+ * no VT, an empty setting or a refusal is only a warning; a VT some other
+ * program put into graphics mode is left to that program.
+ */
+static void test_console_graphics_mode(void **state)
+{
+	static struct supervisor s;
+	char *dir = tmpdir_make();
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	config_defaults(&s.cfg);
+	assert_string_equal(s.cfg.console_device, "/dev/tty0");
+	if (!node_make(dir, "tty0", 8)) {
+		rm_rf(dir);
+		free(dir);
+		print_message("cannot make device nodes here: console mode not tested\n");
+		skip();
+	}
+	/* The sim HAL and an empty setting leave every VT alone. */
+	snprintf(s.cfg.console_device, sizeof(s.cfg.console_device), "%s/tty0", dir);
+	s.cfg.hal = CONFIG_HAL_SIM;
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	s.cfg.hal = CONFIG_HAL_LINUX;
+	s.cfg.console_device[0] = '\0';
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	/* No such node, or not a VT: warned about, not fatal. */
+	snprintf(s.cfg.console_device, sizeof(s.cfg.console_device), "%s/missing", dir);
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	strcpy(s.cfg.console_device, "/dev/null");
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	assert_int_equal(fake_kd_sets, 0);
+
+	snprintf(s.cfg.console_device, sizeof(s.cfg.console_device), "%s/tty0", dir);
+	fake_kd_mode = KD_TEXT;
+	supervisor_console_acquire(&s);
+	assert_true(s.console_fd >= 0);
+	assert_true(fcntl(s.console_fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fake_kd_mode, KD_GRAPHICS);
+	supervisor_console_release(&s);
+	assert_int_equal(s.console_fd, -1);
+	assert_int_equal(fake_kd_mode, KD_TEXT);
+	supervisor_console_release(&s);
+	assert_int_equal(fake_kd_sets, 2);
+
+	/* Graphics already (the phone's UI): not ours to give back. */
+	fake_kd_mode = KD_GRAPHICS;
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	supervisor_console_release(&s);
+	assert_int_equal(fake_kd_mode, KD_GRAPHICS);
+	assert_int_equal(fake_kd_sets, 2);
+
+	/* KDSETMODE refused (no CAP_SYS_TTY_CONFIG): a warning, mode unchanged. */
+	fake_kd_mode = KD_TEXT;
+	fake_kd_set_errno = EPERM;
+	supervisor_console_acquire(&s);
+	assert_int_equal(s.console_fd, -1);
+	assert_int_equal(fake_kd_mode, KD_TEXT);
+	fake_kd_set_errno = 0;
+	rm_rf(dir);
+	free(dir);
 }
 
 static void test_devices_linux(void **state)
@@ -1069,6 +1187,7 @@ int main(void)
 		cmocka_unit_test(test_keypad_open_spec),
 		cmocka_unit_test(test_devices_sim_and_unset),
 		cmocka_unit_test(test_devices_linux),
+		cmocka_unit_test(test_console_graphics_mode),
 		cmocka_unit_test(test_privdrop_lookup),
 		cmocka_unit_test(test_privdrop_drop_and_verify),
 		cmocka_unit_test(test_privdrop_refuses_root_target),
