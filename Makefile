@@ -6,6 +6,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= 2
+MAKEFLAGS  += --no-print-directory
 RUNDIR     ?= .run
 
 .PHONY: run check deps test-deps users build build-asan build-fuzz clean

@@ -54,6 +54,9 @@ static const struct key keys[] = {
 	STR("aurid.https.cert", https_cert, "", R_SUP | R_HTTP),
 	STR("aurid.https.key", https_key, "", R_SUP | R_EXEC),
 	SIP_LISTEN("aurid.sip.listen", sip_listen, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060", R_SUP | R_SIP),
+	/* Each remembered UDP transaction holds its request (~5-10 KiB) for
+	 * 32 s, so this caps aurid-sip's memory and its sustained UDP rate. */
+	UINT("aurid.sip.udp_transactions", sip_udp_transactions, 16, 1000000, "4096", R_SIP),
 	STR("aurid.telephony", telephony, "none", R_SUP | R_EXEC),
 	BOOL("aurid.action_uri.auth", action_uri_auth, "1", R_EXEC),
 	/* aurid-sip too: a NOTIFY cannot wait on the prompt longer than SIP's 32 s. */

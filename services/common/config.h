@@ -33,6 +33,7 @@ struct aurid_config {
 	char https_cert[256];
 	char https_key[256];
 	char sip_listen[512];
+	unsigned sip_udp_transactions;  /* UDP server transactions remembered (aurid-sip) */
 	char telephony[128];
 	bool action_uri_auth;
 	unsigned consent_timeout;       /* seconds */

@@ -33,11 +33,11 @@
 /* Requests in flight to the executor: ids index a ring (power of two). */
 #define SIP_PENDING_MAX       1024
 /*
- * UDP server transactions remembered for retransmissions (RFC 3261 Timer J:
- * 32 s after the final response).  Each holds the request as libre received
- * it, so their number is bounded; over the budget a NOTIFY is answered 503.
+ * UDP server transactions are remembered for retransmissions for Timer J
+ * (RFC 3261: 32 s after the final response).  Each holds the request as
+ * libre received it (an 8 KiB receive buffer), so their number is bounded
+ * by aurid.sip.udp_transactions; over it a NOTIFY is answered 503.
  */
-#define SIP_UDP_TRANS_MAX     4096
 #define SIP_TIMER_J_S         32
 /* RFC 4320: no 100 to a non-INVITE over UDP before the client's Timer E
  * reached T2 (0.5 + 1 + 2 s); later it tells the sender we are deciding. */

@@ -349,7 +349,7 @@ static void notify_handle(struct sip_front *fe, const struct sip_msg *msg)
 		return;
 	if (udp) {
 		budget_advance(fe);
-		if (fe->udp_live >= SIP_UDP_TRANS_MAX) {
+		if (fe->udp_live >= fe->cfg.sip_udp_transactions) {
 			char src[80];
 
 			log_debug("%u UDP transactions remembered: 503 to %s", fe->udp_live,

@@ -5,7 +5,11 @@
  * that start with "HIL:".
  *
  *   hilguest fbinfo [FB]            HIL:FB line: geometry and colour bitfields
- *   hilguest paint [FB]             draws the test background ("the phone's UI")
+ *   hilguest paint [FB [PAGE]]      draws the test background ("the phone's UI")
+ *                                   on page PAGE (rows from PAGE * yres; page 1
+ *                                   has its blue channel inverted)
+ *   hilguest pan FB YOFFSET         shows the page at row YOFFSET (FBIOPAN_DISPLAY),
+ *                                   as a double-buffering UI does
  *   hilguest kdmode [TTY]           HIL:KDMODE text|graphics of the active VT
  *   hilguest evread NAME [SECONDS [READY]]  waits for the evdev device called
  *                                   NAME, creates the file READY once it has it
@@ -105,7 +109,7 @@ static uint32_t chan(uint32_t c, const struct fb_bitfield *b)
 	return (b->length <= 8 ? c >> (8 - b->length) : c << (b->length - 8)) << b->offset;
 }
 
-static int cmd_paint(const char *dev)
+static int cmd_paint(const char *dev, unsigned page)
 {
 	struct fb_var_screeninfo v;
 	struct fb_fix_screeninfo f;
@@ -116,8 +120,8 @@ static int cmd_paint(const char *dev)
 	if (fb_get(dev, &fd, &v, &f))
 		return 1;
 	bytes = v.bits_per_pixel / 8;
-	if (bytes < 2 || bytes > 4 || (uint64_t)(v.yoffset + v.yres) * f.line_length > f.smem_len) {
-		say("HIL:ERROR cannot paint %u bpp", v.bits_per_pixel);
+	if (bytes < 2 || bytes > 4 || (uint64_t)(page + 1) * v.yres * f.line_length > f.smem_len) {
+		say("HIL:ERROR cannot paint page %u at %u bpp", page, v.bits_per_pixel);
 		return 1;
 	}
 	map = mmap(NULL, f.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -126,12 +130,14 @@ static int cmd_paint(const char *dev)
 		return 1;
 	}
 	for (unsigned y = 0; y < v.yres; y++) {
-		uint8_t *row = map + (size_t)(v.yoffset + y) * f.line_length;
+		uint8_t *row = map + ((size_t)page * v.yres + y) * f.line_length;
 
 		for (unsigned x = 0; x < v.xres; x++) {
-			uint32_t r = x & 0xff, g = y & 0xff, b = ((x >> 8) << 4 | (y >> 8)) & 0xff;
-			uint32_t px = chan(r, &v.red) | chan(g, &v.green) | chan(b, &v.blue);
+			uint32_t r = x & 0xff, g = y & 0xff, b = ((x >> 8) << 4 | (y >> 8)) & 0xff, px;
 
+			if (page % 2)
+				b ^= 0xff;
+			px = chan(r, &v.red) | chan(g, &v.green) | chan(b, &v.blue);
 			if (v.transp.length)
 				px |= ((1u << v.transp.length) - 1) << v.transp.offset;
 			for (unsigned i = 0; i < bytes; i++)
@@ -144,7 +150,28 @@ static int cmd_paint(const char *dev)
 		say("HIL:ERROR fsync %s: %s", dev, strerror(errno));
 	munmap(map, f.smem_len);
 	close(fd);
-	say("HIL:PAINTED %ux%u", v.xres, v.yres);
+	say("HIL:PAINTED %ux%u page %u", v.xres, v.yres, page);
+	return 0;
+}
+
+static int cmd_pan(const char *dev, unsigned yoffset)
+{
+	struct fb_var_screeninfo v;
+	struct fb_fix_screeninfo f;
+	int fd;
+
+	if (fb_get(dev, &fd, &v, &f))
+		return 1;
+	v.xoffset = 0;
+	v.yoffset = yoffset;
+	if (ioctl(fd, FBIOPAN_DISPLAY, &v) < 0) {
+		say("HIL:ERROR pan %s to row %u: %s", dev, yoffset, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	ioctl(fd, FBIOGET_VSCREENINFO, &v);
+	close(fd);
+	say("HIL:PANNED yoffset=%u", v.yoffset);
 	return 0;
 }
 
@@ -265,13 +292,15 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "fbinfo") == 0)
 		return cmd_fbinfo(argc > 2 ? argv[2] : "/dev/fb0");
 	if (strcmp(verb, "paint") == 0)
-		return cmd_paint(argc > 2 ? argv[2] : "/dev/fb0");
+		return cmd_paint(argc > 2 ? argv[2] : "/dev/fb0", argc > 3 ? (unsigned)atoi(argv[3]) : 0);
+	if (strcmp(verb, "pan") == 0 && argc > 3)
+		return cmd_pan(argv[2], (unsigned)atoi(argv[3]));
 	if (strcmp(verb, "kdmode") == 0)
 		return cmd_kdmode(argc > 2 ? argv[2] : "/dev/tty0");
 	if (strcmp(verb, "evread") == 0 && argc > 2)
 		return cmd_evread(argv[2], argc > 3 ? atof(argv[3]) : 30, argc > 4 ? argv[4] : NULL);
 	if (strcmp(verb, "waitport") == 0 && argc > 2)
 		return cmd_waitport(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 30);
-	fprintf(stderr, "usage: hilguest fbinfo|paint [FB] | kdmode [TTY] | evread NAME [S [READY]] | waitport PORT [S]\n");
+	fprintf(stderr, "usage: hilguest fbinfo [FB] | paint [FB [PAGE]] | pan FB Y | kdmode [TTY] | evread NAME [S [READY]] | waitport PORT [S]\n");
 	return 2;
 }

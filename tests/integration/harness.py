@@ -108,9 +108,15 @@ class Aurid:
         if r.returncode != 0:
             return False
         try:
-            return json.loads(r.stdout.splitlines()[0]).get("http_connected", False)
+            st = json.loads(r.stdout.splitlines()[0])
         except (ValueError, IndexError):
             return False
+        # With aurid.sip.listen set, aurid-sip must be up too.
+        return st.get("http_connected", False) and (not self.cfg.get("aurid.sip.listen")
+                                                    or st.get("sip_connected", False))
+
+    def status(self):
+        return json.loads(self.aurictl("status", "--json").stdout.splitlines()[0])
 
     def read_log(self):
         try:
