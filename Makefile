@@ -1,6 +1,7 @@
 # The README's two commands.  Everything else is CMake and ctest.
 #   make run    install what is missing, build, start aurid with a simulated phone
 #   make check  install test tools, build (plain, ASan+UBSan, fuzz), run every test
+#   make hil    the hardware-in-the-loop test alone (QEMU, real kernel devices)
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -9,7 +10,7 @@ JOBS       ?= 2
 MAKEFLAGS  += --no-print-directory
 RUNDIR     ?= .run
 
-.PHONY: run check deps test-deps users build build-asan build-fuzz clean
+.PHONY: run check hil deps test-deps users build build-asan build-fuzz clean
 
 deps:
 	@packaging/dev/install-deps packaging/dev/build-deps.txt
@@ -36,9 +37,16 @@ build-fuzz: test-deps
 run: deps users build
 	@packaging/dev/run-sim $(BUILD) $(RUNDIR)
 
-check: test-deps users build build-asan build-fuzz
+# aurid's linux HAL on real kernel devices in QEMU (tests/hil/run), from the
+# plain build with AURID_HIL on; the kernel is kept in $(BUILD)/hil-work.
+hil: test-deps build
+	@cmake -S . -B $(BUILD) -DAURID_HIL=ON >/dev/null
+	@echo "== plain build: hardware-in-the-loop test (QEMU)"
+	cd $(BUILD) && ctest --output-on-failure -L hil
+
+check: test-deps users build build-asan build-fuzz hil
 	@echo "== plain build: unit and integration tests"
-	cd $(BUILD) && ctest --output-on-failure -j1
+	cd $(BUILD) && ctest --output-on-failure -j1 -LE hil
 	@echo "== ASan+UBSan build: unit and integration tests"
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j1

@@ -5,6 +5,7 @@
  * the project write patterns into it and read the screen from it.
  */
 #include "fb.h"
+#include "sim.h"
 
 #include "../services/common/log.h"
 
@@ -15,50 +16,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Opens <state_dir>/sim/fb.raw for reading and writing; the sim directory is
- * created if needed and must be a real directory, fb.raw a regular file
- * (neither a symlink), so a planted link cannot redirect the writes. */
-static int open_fb_raw(const char *state_dir, int *out)
-{
-	struct stat st;
-	int dfd, sfd, fd, r;
-
-	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = -errno;
-		log_err("sim fb: state directory %s: %s", state_dir, strerror(-r));
-		return r;
-	}
-	if (mkdirat(dfd, "sim", 0755) < 0 && errno != EEXIST) {
-		r = -errno;
-		log_err("sim fb: cannot create %s/sim: %s", state_dir, strerror(-r));
-		close(dfd);
-		return r;
-	}
-	sfd = openat(dfd, "sim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = sfd < 0 ? -errno : 0;
-	close(dfd);
-	if (r) {
-		log_err("sim fb: %s/sim: %s", state_dir, strerror(-r));
-		return r;
-	}
-	/* O_NONBLOCK: a FIFO planted as fb.raw must fail below, not block. */
-	fd = openat(sfd, "fb.raw", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
-	r = fd < 0 ? -errno : 0;
-	close(sfd);
-	if (r) {
-		log_err("sim fb: %s/sim/fb.raw: %s", state_dir, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_err("sim fb: %s/sim/fb.raw is not a regular file", state_dir);
-		close(fd);
-		return -EINVAL;
-	}
-	*out = fd;
-	return 0;
-}
 
 int fb_open_sim(const char *state_dir, unsigned width, unsigned height, struct fb **out)
 {
@@ -78,7 +35,7 @@ int fb_open_sim(const char *state_dir, unsigned width, unsigned height, struct f
 		return -ENOMEM;
 	fb->fd = -1;
 	fb->sim = true;
-	r = open_fb_raw(state_dir, &fb->fd);
+	r = sim_file_open(state_dir, "fb.raw", O_RDWR, "sim fb", &fb->fd);
 	if (r)
 		goto fail;
 	/* Only a file of another size is truncated: one of the right size may

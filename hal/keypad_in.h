@@ -36,7 +36,10 @@ void keypad_in_close(struct keypad_in *k);
 int keypad_in_fd(const struct keypad_in *k);
 /* Takes (true) or releases (false) the keypad for this process alone:
  * while grabbed the phone's own UI sees none of its keys.  Linux: EVIOCGRAB,
- * -EBUSY if another process holds it.  Sim: nothing to take; returns 0. */
+ * -EBUSY if another process holds it; a release while a key pressed under
+ * the grab is still down (the answer itself) takes effect when that key
+ * comes up, as keypad_in_read() sees it, so the UI never gets the release
+ * of a press it did not see.  Sim: nothing to take; returns 0. */
 int keypad_in_grab(struct keypad_in *k, bool grab);
 /* Reads what is pending; *codes gets the key codes pressed (value 1), in
  * order, at most max; 0 or -errno.  Partial records are kept for later.

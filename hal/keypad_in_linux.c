@@ -21,10 +21,53 @@
  * next call, so a chattering device cannot starve the executor's loop. */
 #define KEYPAD_IN_LINUX_BATCH 256
 
+#define KEY_LONGS (KEY_CNT / (8 * sizeof(unsigned long)) + 1)
+
 struct keypad_in_linux {
 	struct keypad_in base;
 	struct libevdev *dev;
+	bool grabbed;                           /* EVIOCGRAB is ours */
+	/* Released by the caller while a key pressed under the grab was still
+	 * down: the grab is kept until that key is up (see linux_grab). */
+	bool ungrab_pending;
+	/* Keys pressed while grabbed and not yet released: the phone's UI
+	 * never saw them go down, so it must not see them come up. */
+	unsigned long hidden[KEY_LONGS];
 };
+
+static void hidden_set(struct keypad_in_linux *l, unsigned code, bool down)
+{
+	unsigned long bit = 1UL << (code % (8 * sizeof(unsigned long)));
+
+	if (code > KEY_MAX)
+		return;
+	if (down)
+		l->hidden[code / (8 * sizeof(unsigned long))] |= bit;
+	else
+		l->hidden[code / (8 * sizeof(unsigned long))] &= ~bit;
+}
+
+static bool hidden_any(const struct keypad_in_linux *l)
+{
+	for (size_t i = 0; i < KEY_LONGS; i++)
+		if (l->hidden[i])
+			return true;
+	return false;
+}
+
+/* Gives the keypad back to everyone now. */
+static int ungrab_now(struct keypad_in_linux *l)
+{
+	int r;
+
+	l->ungrab_pending = false;
+	r = libevdev_grab(l->dev, LIBEVDEV_UNGRAB);
+	if (r)
+		log_err("keypad: ungrab: %s", strerror(-r));
+	else
+		l->grabbed = false;
+	return r;
+}
 
 /* libevdev's own messages (a SYN_DROPPED it could not keep up with, a
  * device bug) go to aurid's log rather than straight to stderr. */
@@ -63,6 +106,11 @@ static int linux_resync(struct keypad_in_linux *l)
 	do
 		r = libevdev_next_event(l->dev, LIBEVDEV_READ_FLAG_SYNC, &ev);
 	while (r == LIBEVDEV_READ_STATUS_SYNC);
+	/* A release lost in the drop must not keep the grab for ever: only
+	 * keys still down stay hidden. */
+	for (unsigned code = 0; code <= KEY_MAX; code++)
+		if (!libevdev_get_event_value(l->dev, EV_KEY, code))
+			hidden_set(l, code, false);
 	if (r == -EAGAIN || r == LIBEVDEV_READ_STATUS_SUCCESS)
 		return 0;
 	log_err("keypad: resync after SYN_DROPPED: %s", strerror(-r));
@@ -75,7 +123,7 @@ static bool linux_more(struct keypad_in_linux *l)
 	return libevdev_has_event_pending(l->dev) > 0;
 }
 
-static int linux_read(struct keypad_in *k, unsigned *codes, size_t max, size_t *n)
+static int read_events(struct keypad_in *k, unsigned *codes, size_t max, size_t *n)
 {
 	struct keypad_in_linux *l = (struct keypad_in_linux *)k;
 	struct input_event ev;
@@ -104,6 +152,8 @@ static int linux_read(struct keypad_in *k, unsigned *codes, size_t max, size_t *
 				return r;
 			continue;
 		}
+		if (ev.type == EV_KEY && l->grabbed && ev.value != 2)
+			hidden_set(l, ev.code, ev.value == 1);
 		if (keypad_in_filter(k, &ev))
 			codes[(*n)++] = ev.code;
 	}
@@ -111,15 +161,45 @@ static int linux_read(struct keypad_in *k, unsigned *codes, size_t max, size_t *
 	return 0;
 }
 
+static int linux_read(struct keypad_in *k, unsigned *codes, size_t max, size_t *n)
+{
+	struct keypad_in_linux *l = (struct keypad_in_linux *)k;
+	int r = read_events(k, codes, max, n);
+
+	/* The last hidden key came up: the keypad is the phone's again. */
+	if (r == 0 && l->ungrab_pending && !hidden_any(l))
+		ungrab_now(l);
+	return r;
+}
+
 static int linux_grab(struct keypad_in *k, bool grab)
 {
 	struct keypad_in_linux *l = (struct keypad_in_linux *)k;
 	int r;
 
-	r = libevdev_grab(l->dev, grab ? LIBEVDEV_GRAB : LIBEVDEV_UNGRAB);
-	if (r)
-		log_err("keypad: %s: %s", grab ? "grab" : "ungrab", strerror(-r));
-	return r;
+	if (grab) {
+		l->ungrab_pending = false;
+		r = libevdev_grab(l->dev, LIBEVDEV_GRAB);
+		if (r)
+			log_err("keypad: grab: %s", strerror(-r));
+		else
+			l->grabbed = true;
+		return r;
+	}
+	/*
+	 * The key that answered the prompt is usually still down.  Letting go
+	 * now would hand its release to the phone's UI, the release of a press
+	 * it never saw (measured in QEMU, tests/hil), and a UI that acts on
+	 * key-up would take it as a press of OK or Cancel.  So the grab is kept
+	 * until every key pressed under it is up; linux_read lets go then.
+	 * Keys that were down before the grab are not waited for: the UI saw
+	 * them go down, and a held key (a hook switch) must not keep the grab.
+	 */
+	if (l->grabbed && hidden_any(l)) {
+		l->ungrab_pending = true;
+		return 0;
+	}
+	return ungrab_now(l);
 }
 
 static void linux_close(struct keypad_in *k)

@@ -6,6 +6,7 @@
  * section 9): tests outside the project write into it.
  */
 #include "keypad_in_impl.h"
+#include "sim.h"
 
 #include "../services/common/log.h"
 
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define KEYPAD_IN_FIFO "keypad.in"
@@ -99,29 +99,6 @@ static const struct keypad_in_ops sim_ops = {
 	.close = sim_close,
 };
 
-/* Opens <state_dir>/sim, creating it if needed; it must be a real
- * directory, not a symlink. */
-static int open_sim_dir(const char *state_dir, bool create, int *out)
-{
-	int dfd, sfd, r;
-
-	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (create && mkdirat(dfd, "sim", 0755) < 0 && errno != EEXIST) {
-		r = -errno;
-		close(dfd);
-		return r;
-	}
-	sfd = openat(dfd, "sim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = sfd < 0 ? -errno : 0;
-	close(dfd);
-	if (r)
-		return r;
-	*out = sfd;
-	return 0;
-}
-
 /* The FIFO in sfd, made if missing (mode 0620 whatever the umask).
  * Anything else at that path, a symlink included, is refused. */
 static int open_fifo(int sfd, int *out)
@@ -163,7 +140,7 @@ int keypad_in_open_sim(const char *state_dir, struct keypad_in **out)
 	int sfd, fd = -1, r;
 
 	*out = NULL;
-	r = open_sim_dir(state_dir, true, &sfd);
+	r = sim_dir_open(state_dir, true, NULL, &sfd);
 	if (r) {
 		log_err("sim keypad: %s/sim: %s", state_dir, strerror(-r));
 		return r;
@@ -186,27 +163,16 @@ int keypad_in_open_sim(const char *state_dir, struct keypad_in **out)
 	return 0;
 }
 
-static void set_event(struct input_event *ev, const struct timespec *ts, unsigned type, unsigned code, int value)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->input_event_sec = ts->tv_sec;
-	ev->input_event_usec = ts->tv_nsec / 1000;
-	ev->type = (uint16_t)type;
-	ev->code = (uint16_t)code;
-	ev->value = value;
-}
-
 int keypad_in_sim_press(const char *state_dir, unsigned code)
 {
 	struct input_event ev[4];
-	struct timespec down, up;
 	struct stat st;
 	ssize_t n;
 	int sfd, fd, r;
 
 	if (code == 0 || code > KEY_MAX)
 		return -EINVAL;
-	r = open_sim_dir(state_dir, false, &sfd);
+	r = sim_dir_open(state_dir, false, NULL, &sfd);
 	if (r)
 		return r;
 	/* O_NONBLOCK: with no reader the open fails (ENXIO) instead of
@@ -220,14 +186,7 @@ int keypad_in_sim_press(const char *state_dir, unsigned code)
 		close(fd);
 		return -EEXIST;
 	}
-	/* A press and a release, each its own frame with its own stamp, as
-	 * evdev delivers them. */
-	clock_gettime(CLOCK_REALTIME, &down);
-	set_event(&ev[0], &down, EV_KEY, code, 1);
-	set_event(&ev[1], &down, EV_SYN, SYN_REPORT, 0);
-	clock_gettime(CLOCK_REALTIME, &up);
-	set_event(&ev[2], &up, EV_KEY, code, 0);
-	set_event(&ev[3], &up, EV_SYN, SYN_REPORT, 0);
+	sim_press_events(ev, code);
 	/*
 	 * One write of less than PIPE_BUF bytes is atomic: the reader never
 	 * sees half a press, and presses from several writers never

@@ -73,6 +73,8 @@ enum ipc_auth_scheme {
 	IPC_AUTH_NONE = 0,
 	IPC_AUTH_BASIC = 1,     /* Authorization: Basic, or user:pass@ in the URL */
 	IPC_AUTH_LEGACY = 2,    /* p=login&q=login&username=..&pwd=.. prefix */
+	IPC_AUTH_DIGEST_MD5 = 3,    /* RFC 7616; user = username, d_* fields */
+	IPC_AUTH_DIGEST_SHA256 = 4,
 };
 
 /* What a request asks for.  Items are only in ACTION requests. */
@@ -171,6 +173,16 @@ struct ipc_action_req {
 	uint64_t t_recv_ns;      /* CLOCK_MONOTONIC when the front-end received it */
 	uint32_t wait_ms;
 	uint8_t flags;           /* IPC_REQ_* */
+	/* Digest: the Authorization fields as presented, and HA2 = H(method ":"
+	 * uri) computed by the front-end, which checked that uri is this
+	 * request's target.  The executor holds HA1 and decides. */
+	char d_realm[32];
+	char d_nonce[64];
+	char d_nc[12];
+	char d_cnonce[80];
+	char d_qop[16];
+	char d_ha2[72];
+	char d_response[72];
 	uint16_t nitems;
 	struct ipc_item items[IPC_ITEMS_MAX];
 };
@@ -210,6 +222,8 @@ struct ipc_action_res {
 	char message[256];       /* human text for refusals */
 	uint64_t audit_seq;      /* X-Request-Id */
 	uint32_t retry_after;    /* seconds, for 429/503 and lock-out */
+	char nonce[64];          /* 401: a fresh Digest nonce for the challenge */
+	uint8_t stale;           /* 401: the Digest nonce presented was stale */
 	uint16_t nitems;
 	struct ipc_item_result items[IPC_ITEMS_MAX];
 	char body[4096];         /* text answer of read items (phonecfg) */

@@ -60,6 +60,13 @@ static const struct ipc_field action_req_fields[] = {
 	F_U64(ipc_action_req, t_recv_ns),
 	F_U32(ipc_action_req, wait_ms),
 	F_U8(ipc_action_req, flags),
+	F_STR(ipc_action_req, d_realm),
+	F_STR(ipc_action_req, d_nonce),
+	F_STR(ipc_action_req, d_nc),
+	F_STR(ipc_action_req, d_cnonce),
+	F_STR(ipc_action_req, d_qop),
+	F_STR(ipc_action_req, d_ha2),
+	F_STR(ipc_action_req, d_response),
 	F_ARRAY(ipc_action_req, items, nitems, item_fields),
 };
 
@@ -74,6 +81,8 @@ static const struct ipc_field action_res_fields[] = {
 	F_STR(ipc_action_res, message),
 	F_U64(ipc_action_res, audit_seq),
 	F_U32(ipc_action_res, retry_after),
+	F_STR(ipc_action_res, nonce),
+	F_U8(ipc_action_res, stale),
 	F_ARRAY(ipc_action_res, items, nitems, item_result_fields),
 	F_STR(ipc_action_res, body),
 };

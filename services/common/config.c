@@ -98,6 +98,7 @@ static const struct key keys[] = {
 	UINT("aurid.lockout.failures", lockout_failures, 1, 1000, "5", R_EXEC),
 	UINT("aurid.lockout.seconds", lockout_seconds, 1, 86400, "60", R_EXEC),
 	UINT("aurid.lockout.max_seconds", lockout_max, 1, 604800, "900", R_EXEC),
+	UINT("aurid.digest.nonce_lifetime", digest_nonce_lifetime, 1, 86400, "300", R_EXEC),
 	STR("aurid.user.exec", user_exec, "aurid", R_SUP),
 	STR("aurid.user.http", user_http, "aurid-http", R_SUP),
 	STR("aurid.user.sip", user_sip, "aurid-sip", R_SUP),

@@ -67,6 +67,7 @@ struct aurid_config {
 	unsigned lockout_failures;      /* failed logins before a lock-out */
 	unsigned lockout_seconds;       /* first lock-out; doubles, up to lockout_max */
 	unsigned lockout_max;
+	unsigned digest_nonce_lifetime; /* seconds a Digest nonce stays fresh */
 	char user_exec[32];
 	char user_http[32];
 	char user_sip[32];

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "audit_batch.h"
 #include "consent.h"
+#include "digest.h"
 #include "lockout.h"
 #include "rate.h"
 #include "store.h"
@@ -482,6 +483,8 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		return r;
 	if ((r = lockout_new(cfg->lockout_failures, cfg->lockout_seconds, cfg->lockout_max, &ex->lockout)) != 0)
 		return r;
+	if ((r = digest_new(cfg->digest_nonce_lifetime, &ex->digest)) != 0)
+		return r;
 	if ((r = keymap_load(&ex->keymap, cfg->keymap, err, sizeof(err))) != 0) {
 		log_err("keymap: %s", err);
 		return r;
@@ -528,6 +531,7 @@ void executor_close(struct executor *ex)
 		fb_close(ex->fb);
 	if (ex->lockout)
 		lockout_free(ex->lockout);
+	digest_free(ex->digest);
 	if (ex->rate)
 		rate_free(ex->rate);
 	if (ex->audit)

@@ -33,6 +33,7 @@ struct audit;
 struct audit_batch;
 struct rate;
 struct lockout;
+struct digest;
 struct keypad_out;
 struct fb;
 struct job;
@@ -71,6 +72,7 @@ struct executor {
 	struct audit_batch *batch;
 	struct rate *rate;
 	struct lockout *lockout;
+	struct digest *digest;
 	struct keymap keymap;
 	struct keypad_out *keypad;
 	struct fb *fb;                   /* the screen: prompt and screenshots */

@@ -1,58 +1,34 @@
 /*
- * Failed-login lock-out per source, in a fixed-size table: a chained hash
- * over LOCKOUT_TABLE_MAX entries, so memory is bounded whatever a flood of
- * sources does, and a lookup stays O(1) on the hot path.
+ * Failed-login lock-out per source, in a fixed-size table (source_table.h),
+ * so memory is bounded whatever a flood of sources does, and a lookup stays
+ * O(1) on the hot path.
  */
 #include "lockout.h"
+#include "source_table.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
-/* Longer source texts share an entry with their first 63 bytes; an address
- * with a zone id is at most 61 bytes, so real sources never do. */
-#define SOURCE_MAX 64
+_Static_assert(LOCKOUT_TABLE_MAX == SOURCE_TABLE_MAX, "one slot per tracked source");
+
 /* The doubling stops well before it could overflow. */
 #define LEVEL_MAX  30
 
+/* What is known of the source in the same slot of the table. */
 struct lockout_entry {
-	char source[SOURCE_MAX];
 	int64_t last;          /* last failure, or the end of the last lock */
 	int64_t locked_until;  /* 0: not locked */
 	unsigned failures;     /* since the last lock or the window start */
 	unsigned level;        /* locks so far: the next lasts seconds << level */
-	int next;              /* hash chain or free list, -1 = end */
 };
 
 struct lockout {
 	unsigned failures, seconds, max_seconds;
-	uint32_t seed;
-	int free_head;
-	int buckets[LOCKOUT_TABLE_MAX];
+	struct source_table t;
 	struct lockout_entry e[LOCKOUT_TABLE_MAX];
 };
-
-/* FNV-1a with a per-process seed, so remote peers cannot aim many sources
- * at one chain. */
-static unsigned bucket_of(const struct lockout *l, const char *key)
-{
-	uint32_t h = 2166136261u ^ l->seed;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % LOCKOUT_TABLE_MAX;
-}
-
-static void key_copy(char key[SOURCE_MAX], const char *source)
-{
-	size_t n = strnlen(source, SOURCE_MAX - 1);
-
-	memcpy(key, source, n);
-	key[n] = '\0';
-}
 
 int lockout_new(unsigned failures, unsigned seconds, unsigned max_seconds, struct lockout **out)
 {
@@ -67,13 +43,7 @@ int lockout_new(unsigned failures, unsigned seconds, unsigned max_seconds, struc
 	l->failures = failures;
 	l->seconds = seconds;
 	l->max_seconds = max_seconds;
-	if (getrandom(&l->seed, sizeof(l->seed), GRND_NONBLOCK) != sizeof(l->seed))
-		l->seed = (uint32_t)time(NULL);
-	for (int i = 0; i < LOCKOUT_TABLE_MAX; i++) {
-		l->buckets[i] = -1;
-		l->e[i].next = i + 1 < LOCKOUT_TABLE_MAX ? i + 1 : -1;
-	}
-	l->free_head = 0;
+	source_table_init(&l->t);
 	*out = l;
 	return 0;
 }
@@ -85,24 +55,15 @@ void lockout_free(struct lockout *l)
 
 static struct lockout_entry *find(struct lockout *l, const char *key)
 {
-	for (int i = l->buckets[bucket_of(l, key)]; i >= 0; i = l->e[i].next) {
-		if (strcmp(l->e[i].source, key) == 0)
-			return &l->e[i];
-	}
-	return NULL;
+	int i = source_table_find(&l->t, key);
+
+	return i < 0 ? NULL : &l->e[i];
 }
 
 static void unlink_entry(struct lockout *l, struct lockout_entry *victim)
 {
-	int idx = (int)(victim - l->e);
-	int *link = &l->buckets[bucket_of(l, victim->source)];
-
-	while (*link != idx)
-		link = &l->e[*link].next;
-	*link = victim->next;
+	source_table_remove(&l->t, (int)(victim - l->e));
 	memset(victim, 0, sizeof(*victim));
-	victim->next = l->free_head;
-	l->free_head = idx;
 }
 
 /* Table full: forget an unlocked source idle the longest, or failing that
@@ -129,32 +90,24 @@ static void evict(struct lockout *l, int64_t now)
 static struct lockout_entry *find_or_add(struct lockout *l, const char *key, int64_t now)
 {
 	struct lockout_entry *x = find(l, key);
-	unsigned b;
-	int idx;
 
 	if (x)
 		return x;
-	if (l->free_head < 0)
+	if (source_table_full(&l->t))
 		evict(l, now);
-	idx = l->free_head;
-	x = &l->e[idx];
-	l->free_head = x->next;
+	x = &l->e[source_table_add(&l->t, key)];
 	memset(x, 0, sizeof(*x));
-	memcpy(x->source, key, strlen(key) + 1);
 	x->last = now;
-	b = bucket_of(l, key);
-	x->next = l->buckets[b];
-	l->buckets[b] = idx;
 	return x;
 }
 
 int lockout_check(struct lockout *l, const char *source, int64_t now, uint32_t *retry_after)
 {
-	char key[SOURCE_MAX];
+	char key[SOURCE_KEY_MAX];
 	struct lockout_entry *x;
 
 	*retry_after = 0;
-	key_copy(key, source);
+	source_table_key(key, source);
 	x = find(l, key);
 	/* Read-only on purpose: whatever a locked source sends, its lock ends
 	 * when it was set to. */
@@ -166,11 +119,11 @@ int lockout_check(struct lockout *l, const char *source, int64_t now, uint32_t *
 
 void lockout_fail(struct lockout *l, const char *source, int64_t now)
 {
-	char key[SOURCE_MAX];
+	char key[SOURCE_KEY_MAX];
 	struct lockout_entry *x;
 	int64_t dur;
 
-	key_copy(key, source);
+	source_table_key(key, source);
 	x = find_or_add(l, key, now);
 	if (x->locked_until > now)
 		return;   /* never extend a running lock */
@@ -194,10 +147,10 @@ void lockout_fail(struct lockout *l, const char *source, int64_t now)
 
 void lockout_success(struct lockout *l, const char *source, int64_t now)
 {
-	char key[SOURCE_MAX];
+	char key[SOURCE_KEY_MAX];
 	struct lockout_entry *x;
 
-	key_copy(key, source);
+	source_table_key(key, source);
 	x = find(l, key);
 	if (!x)
 		return;

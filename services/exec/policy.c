@@ -11,11 +11,13 @@
 #include "../common/action_grammar.h"
 #include "../common/log.h"
 #include "consent.h"
+#include "digest.h"
 #include "lockout.h"
 #include "rate.h"
 #include "trust.h"
 #include "users.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +97,36 @@ static bool source_allowed(struct executor *ex, const struct ipc_action_req *req
 	}
 }
 
+static int check_digest(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+			char *user, size_t userlen, int64_t now)
+{
+	struct digest_response dr = {
+		.alg = req->auth_scheme == IPC_AUTH_DIGEST_MD5 ? USERS_DIGEST_MD5 : USERS_DIGEST_SHA256,
+		.username = req->user, .realm = req->d_realm, .nonce = req->d_nonce, .nc = req->d_nc,
+		.cnonce = req->d_cnonce, .qop = req->d_qop, .ha2 = req->d_ha2, .response = req->d_response,
+	};
+	int r = digest_verify(ex->digest, ex->users, &dr, (int64_t)time(NULL), NULL, 0);
+
+	switch (r) {
+	case 0:
+		lockout_success(ex->lockout, req->peer, now);
+		snprintf(user, userlen, "%s", req->user);
+		return 0;
+	case -ESTALE:
+		/* Not a wrong password: the client retries with the new nonce. */
+		res->stale = 1;
+		return refuse(res, 401, "auth", 0, "the Digest nonce is stale");
+	case -EALREADY:
+		lockout_fail(ex->lockout, req->peer, now);
+		log_info("replayed Digest nonce count for '%s' from %s", req->user, req->peer);
+		return refuse(res, 401, "auth", 0, "replayed Digest nonce count");
+	default:
+		lockout_fail(ex->lockout, req->peer, now);
+		log_info("failed Digest login for '%s' from %s", req->user, req->peer);
+		return refuse(res, 401, "auth", 0, "wrong user name or password");
+	}
+}
+
 static int check_credentials(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 			     char *user, size_t userlen)
 {
@@ -115,6 +147,8 @@ static int check_credentials(struct executor *ex, const struct ipc_action_req *r
 			      "too many failed logins from %s: locked out for %u more seconds", req->peer, retry);
 	if (req->auth_scheme == IPC_AUTH_NONE)
 		return refuse(res, 401, "auth", 0, "credentials required");
+	if (req->auth_scheme == IPC_AUTH_DIGEST_MD5 || req->auth_scheme == IPC_AUTH_DIGEST_SHA256)
+		return check_digest(ex, req, res, user, userlen, now);
 	if (req->auth_scheme != IPC_AUTH_BASIC && req->auth_scheme != IPC_AUTH_LEGACY)
 		return refuse(res, 401, "auth", 0, "unsupported authentication scheme");
 	if (users_verify(ex->users, req->user, req->password, NULL, 0) != 0) {
@@ -167,8 +201,22 @@ static int check_capabilities(struct executor *ex, const struct ipc_action_req *
 	return 0;
 }
 
+static int policy_decide(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+			 char *user, size_t userlen);
+
 int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 		 char *user, size_t userlen)
+{
+	int r = policy_decide(ex, req, res, user, userlen);
+
+	/* Every 401 offers Digest with a fresh nonce, beside Basic. */
+	if (r < 0 && res->status == 401)
+		digest_nonce(ex->digest, (int64_t)time(NULL), res->nonce);
+	return r;
+}
+
+static int policy_decide(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+			 char *user, size_t userlen)
 {
 	uint32_t retry = 0;
 

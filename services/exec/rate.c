@@ -8,41 +8,23 @@
  * (burst - 1) intervals.
  */
 #include "rate.h"
+#include "source_table.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
-#define SOURCE_MAX 64
+_Static_assert(RATE_TABLE_MAX == SOURCE_TABLE_MAX, "one slot per tracked source");
+
 #define NS_PER_S   1000000000ull
-
-struct rate_entry {
-	char source[SOURCE_MAX];
-	uint64_t tat;
-	int next;              /* hash chain or free list, -1 = end */
-};
 
 struct rate {
 	bool off;
 	uint64_t interval_ns;  /* one token */
 	uint64_t tolerance_ns; /* (burst - 1) tokens */
-	uint32_t seed;
-	int free_head;
-	int buckets[RATE_TABLE_MAX];
-	struct rate_entry e[RATE_TABLE_MAX];
+	struct source_table t;
+	uint64_t tat[RATE_TABLE_MAX];   /* of the source in the same slot */
 };
-
-static unsigned bucket_of(const struct rate *r, const char *key)
-{
-	uint32_t h = 2166136261u ^ r->seed;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % RATE_TABLE_MAX;
-}
 
 int rate_new(unsigned per_sec, unsigned burst, struct rate **out)
 {
@@ -59,13 +41,7 @@ int rate_new(unsigned per_sec, unsigned burst, struct rate **out)
 		r->interval_ns = NS_PER_S / per_sec;
 		r->tolerance_ns = (uint64_t)(burst ? burst - 1 : 0) * r->interval_ns;
 	}
-	if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) != sizeof(r->seed))
-		r->seed = (uint32_t)time(NULL);
-	for (int i = 0; i < RATE_TABLE_MAX; i++) {
-		r->buckets[i] = -1;
-		r->e[i].next = i + 1 < RATE_TABLE_MAX ? i + 1 : -1;
-	}
-	r->free_head = 0;
+	source_table_init(&r->t);
 	*out = r;
 	return 0;
 }
@@ -75,18 +51,6 @@ void rate_free(struct rate *r)
 	free(r);
 }
 
-static void unlink_entry(struct rate *r, int idx)
-{
-	int *link = &r->buckets[bucket_of(r, r->e[idx].source)];
-
-	while (*link != idx)
-		link = &r->e[*link].next;
-	*link = r->e[idx].next;
-	r->e[idx].source[0] = '\0';
-	r->e[idx].next = r->free_head;
-	r->free_head = idx;
-}
-
 /* Table full: every refilled bucket goes (nothing is lost by forgetting it);
  * if none has, the one closest to full. */
 static void evict(struct rate *r, uint64_t now)
@@ -94,53 +58,38 @@ static void evict(struct rate *r, uint64_t now)
 	int best = -1;
 
 	for (int i = 0; i < RATE_TABLE_MAX; i++) {
-		if (r->e[i].tat <= now)
-			unlink_entry(r, i);
-		else if (best < 0 || r->e[i].tat < r->e[best].tat)
+		if (r->tat[i] <= now)
+			source_table_remove(&r->t, i);
+		else if (best < 0 || r->tat[i] < r->tat[best])
 			best = i;
 	}
-	if (r->free_head < 0)
-		unlink_entry(r, best);
+	if (source_table_full(&r->t))
+		source_table_remove(&r->t, best);
 }
 
 int rate_take(struct rate *r, const char *source, uint64_t now_ns, uint32_t *retry_after)
 {
-	char key[SOURCE_MAX];
-	size_t n = strnlen(source, SOURCE_MAX - 1);
-	struct rate_entry *x = NULL;
+	char key[SOURCE_KEY_MAX];
 	uint64_t tat, wait;
-	unsigned b;
 	int i;
 
 	*retry_after = 0;
 	if (r->off)
 		return 0;
-	memcpy(key, source, n);
-	key[n] = '\0';
-	b = bucket_of(r, key);
-	for (i = r->buckets[b]; i >= 0; i = r->e[i].next) {
-		if (strcmp(r->e[i].source, key) == 0) {
-			x = &r->e[i];
-			break;
-		}
-	}
-	if (!x) {
-		if (r->free_head < 0)
+	source_table_key(key, source);
+	i = source_table_find(&r->t, key);
+	if (i < 0) {
+		if (source_table_full(&r->t))
 			evict(r, now_ns);
-		i = r->free_head;
-		x = &r->e[i];
-		r->free_head = x->next;
-		memcpy(x->source, key, n + 1);
-		x->tat = now_ns;
-		x->next = r->buckets[b];
-		r->buckets[b] = i;
+		i = source_table_add(&r->t, key);
+		r->tat[i] = now_ns;
 	}
-	tat = x->tat > now_ns ? x->tat : now_ns;
+	tat = r->tat[i] > now_ns ? r->tat[i] : now_ns;
 	if (tat - now_ns > r->tolerance_ns) {
 		wait = tat - r->tolerance_ns - now_ns;
 		*retry_after = (uint32_t)((wait + NS_PER_S - 1) / NS_PER_S);
 		return -EAGAIN;
 	}
-	x->tat = tat + r->interval_ns;
+	r->tat[i] = tat + r->interval_ns;
 	return 0;
 }

@@ -61,7 +61,7 @@ struct users_cache_entry {
 
 struct users {
 	struct store *st;
-	sqlite3_stmt *get, *insert, *update, *count, *exists;
+	sqlite3_stmt *get, *get_ha1, *insert, *update, *count, *exists;
 	uint8_t key[32];       /* per process: the memory is useless elsewhere */
 	uint8_t dummy_salt[SALT_LEN];
 	struct users_cache_entry cache[CACHE_MAX];
@@ -177,11 +177,13 @@ int users_init(struct store *st, struct users **out)
 	}
 	err = store_prepare(st, "SELECT role, hash, salt, params FROM users WHERE name = ?1", &u->get);
 	if (!err)
-		err = store_prepare(st, "INSERT OR IGNORE INTO users (name, role, hash, salt, params, created, changed)"
-				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", &u->insert);
+		err = store_prepare(st, "SELECT role, ha1_md5, ha1_sha256 FROM users WHERE name = ?1", &u->get_ha1);
 	if (!err)
-		err = store_prepare(st, "UPDATE users SET hash = ?2, salt = ?3, params = ?4, changed = ?5"
-				    " WHERE name = ?1", &u->update);
+		err = store_prepare(st, "INSERT OR IGNORE INTO users (name, role, hash, salt, params, created, changed,"
+				    " ha1_md5, ha1_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)", &u->insert);
+	if (!err)
+		err = store_prepare(st, "UPDATE users SET hash = ?2, salt = ?3, params = ?4, changed = ?5,"
+				    " ha1_md5 = ?6, ha1_sha256 = ?7 WHERE name = ?1", &u->update);
 	if (!err)
 		err = store_prepare(st, "SELECT count(*) FROM users", &u->count);
 	if (!err)
@@ -381,6 +383,42 @@ static int check_input(const char *name, const char *role, const char *password,
 	return 0;
 }
 
+/* HA1 = H(name ":" realm ":" password), RFC 7616 section 3.4.2. */
+static void digest_ha1(const EVP_MD *md, const char *name, const char *password, uint8_t *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(ctx, md, NULL);
+	EVP_DigestUpdate(ctx, name, strlen(name));
+	EVP_DigestUpdate(ctx, ":" USERS_DIGEST_REALM ":", strlen(USERS_DIGEST_REALM) + 2);
+	EVP_DigestUpdate(ctx, password, strlen(password));
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+}
+
+int users_digest_ha1(struct users *u, const char *name, enum users_digest_alg alg, uint8_t ha1[32], size_t *len,
+		     char *role_out, size_t rolelen)
+{
+	size_t want = alg == USERS_DIGEST_MD5 ? 16 : 32;
+	int col = alg == USERS_DIGEST_MD5 ? 1 : 2;
+	int rc, err = -ENOENT;
+
+	if (!name_ok(name))
+		return -ENOENT;
+	sqlite3_bind_text(u->get_ha1, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(u->get_ha1);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(u->get_ha1, col) == (int)want) {
+		memcpy(ha1, sqlite3_column_blob(u->get_ha1, col), want);
+		*len = want;
+		err = role_copy((const char *)sqlite3_column_text(u->get_ha1, 0), role_out, rolelen);
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = store_error(u->st, rc, "users: ha1");
+	}
+	sqlite3_reset(u->get_ha1);
+	sqlite3_clear_bindings(u->get_ha1);
+	return err;
+}
+
 static int new_hash(const char *password, uint8_t salt[SALT_LEN], uint8_t hash[HASH_LEN])
 {
 	if (!RAND_bytes(salt, SALT_LEN))
@@ -390,7 +428,7 @@ static int new_hash(const char *password, uint8_t salt[SALT_LEN], uint8_t hash[H
 
 int users_add(struct users *u, const char *name, const char *role, const char *password, char *err, size_t errlen)
 {
-	uint8_t salt[SALT_LEN], hash[HASH_LEN];
+	uint8_t salt[SALT_LEN], hash[HASH_LEN], ha1_md5[16], ha1_sha256[32];
 	bool exists;
 	int rc, e;
 
@@ -408,6 +446,10 @@ int users_add(struct users *u, const char *name, const char *role, const char *p
 	e = new_hash(password, salt, hash);
 	if (e)
 		return e;
+	digest_ha1(EVP_md5(), name, password, ha1_md5);
+	digest_ha1(EVP_sha256(), name, password, ha1_sha256);
+	sqlite3_bind_blob(u->insert, 7, ha1_md5, sizeof(ha1_md5), SQLITE_STATIC);
+	sqlite3_bind_blob(u->insert, 8, ha1_sha256, sizeof(ha1_sha256), SQLITE_STATIC);
 	sqlite3_bind_text(u->insert, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(u->insert, 2, role, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(u->insert, 3, hash, HASH_LEN, SQLITE_STATIC);
@@ -431,7 +473,7 @@ int users_add(struct users *u, const char *name, const char *role, const char *p
 
 int users_passwd(struct users *u, const char *name, const char *password, char *err, size_t errlen)
 {
-	uint8_t salt[SALT_LEN], hash[HASH_LEN];
+	uint8_t salt[SALT_LEN], hash[HASH_LEN], ha1_md5[16], ha1_sha256[32];
 	bool exists;
 	int rc, e;
 
@@ -448,6 +490,10 @@ int users_passwd(struct users *u, const char *name, const char *password, char *
 	e = new_hash(password, salt, hash);
 	if (e)
 		return e;
+	digest_ha1(EVP_md5(), name, password, ha1_md5);
+	digest_ha1(EVP_sha256(), name, password, ha1_sha256);
+	sqlite3_bind_blob(u->update, 6, ha1_md5, sizeof(ha1_md5), SQLITE_STATIC);
+	sqlite3_bind_blob(u->update, 7, ha1_sha256, sizeof(ha1_sha256), SQLITE_STATIC);
 	sqlite3_bind_text(u->update, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(u->update, 2, hash, HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(u->update, 3, salt, SALT_LEN, SQLITE_STATIC);
@@ -603,6 +649,14 @@ int users_bootstrap(struct users *u, const char *state_dir, const char *admin_pa
 	}
 	/* One slow hash per start to find out whether the config changed. */
 	err = users_verify(u, "admin", admin_password, NULL, 0);
+	if (err == 0) {
+		uint8_t ha1[32];
+		size_t len;
+
+		/* A database from before Digest: give admin its HA1 now. */
+		if (users_digest_ha1(u, "admin", USERS_DIGEST_SHA256, ha1, &len, NULL, 0) == -ENOENT)
+			err = -EACCES;
+	}
 	if (err == -EACCES) {
 		err = users_passwd(u, "admin", admin_password, why, sizeof(why));
 		if (!err)

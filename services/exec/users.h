@@ -47,6 +47,17 @@ int users_add(struct users *u, const char *name, const char *role, const char *p
 int users_passwd(struct users *u, const char *name, const char *password, char *err, size_t errlen);
 int users_count(struct users *u, int *n);
 
+/* The realm of HTTP Digest: part of every HA1, so it cannot change without
+ * every password being set again. */
+#define USERS_DIGEST_REALM "aurid"
+
+enum users_digest_alg { USERS_DIGEST_MD5 = 1, USERS_DIGEST_SHA256 = 2 };
+
+/* HA1 of name for alg (16 or 32 bytes into ha1[32]); -ENOENT for an
+ * unknown user or one with no HA1 yet.  *role_out as users_verify. */
+int users_digest_ha1(struct users *u, const char *name, enum users_digest_alg alg, uint8_t ha1[32], size_t *len,
+		     char *role_out, size_t rolelen);
+
 /* How often users_verify() was answered from the verified-credential memory
  * (hits) or needed the slow hash (misses); for status and tests. */
 void users_cache_stats(struct users *u, uint64_t *hits, uint64_t *misses);

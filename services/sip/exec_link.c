@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 _Static_assert((SIP_PENDING_MAX & (SIP_PENDING_MAX - 1)) == 0, "SIP_PENDING_MAX must be a power of two");
+_Static_assert(SIP_PENDING_MAX + 16 < IPC_QUEUE_MAX, "requests in flight must fit the channel's queue");
 
 void sip_pending_release(struct sip_pending *p)
 {
@@ -21,7 +22,6 @@ void sip_pending_release(struct sip_pending *p)
 
 	if (!p->in_use)
 		return;
-	tmr_cancel(&p->tmr);
 	/* A transaction not answered here is ended by libre (it frees it). */
 	p->st = mem_deref(p->st);
 	p->msg = mem_deref(p->msg);
@@ -81,10 +81,19 @@ static void exec_closed(struct sip_ipc *c, int reason)
 	struct sip_front *fe = c->arg;
 
 	if (fe->exec == c) {
-		log_warn("executor channel closed (%s): answering 503 until it is back",
-			 reason ? strerror(-reason) : "executor left");
 		fe->exec = NULL;
 		exec_fail_all(fe, "the executor is not available; retry shortly");
+		if (reason == 0 || reason == -EPIPE || reason == -ECONNRESET) {
+			/* It left: the supervisor restarts it and hands us a
+			 * channel to the new one. */
+			log_warn("executor channel closed: answering 503 until it is back");
+		} else {
+			/* We closed a channel to a live executor (a malformed
+			 * message, an overflow): no new one would come, so start
+			 * afresh; the supervisor restarts us and links us again. */
+			log_err("executor channel failed (%s): exiting to be restarted", strerror(-reason));
+			sip_front_stop(fe);
+		}
 	}
 	free(c);
 }
@@ -155,11 +164,13 @@ int sip_exec_submit(struct sip_front *fe, const struct ipc_action_req *req, stru
 	if (fe->next_id == 0)
 		fe->next_id = 1;
 	memset(p, 0, sizeof(*p));
-	tmr_init(&p->tmr);
+	p->t_start = tmr_jiffies();
 	p->fe = fe;
 	p->id = id;
 	p->in_use = true;
 	fe->npending++;
+	if (!tmr_isrunning(&fe->sweep))
+		tmr_start(&fe->sweep, SIP_SWEEP_MS, sip_notify_sweep, fe);
 	*out = p;
 	return 0;
 }

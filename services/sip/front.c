@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Hash sizes of libre's client and server transactions and connections. */
+/* Hash sizes of libre's client transactions and connections; the server
+ * transactions' follows aurid.sip.udp_transactions (about 4 per bucket). */
 #define SIP_HASH_CTRANS 16
-#define SIP_HASH_STRANS 1024
 #define SIP_HASH_TCP    64
+#define SIP_HASH_STRANS_MAX 65536
 /* How long a stopping process waits for its un-REGISTER. */
 #define SIP_STOP_GRACE_MS 1000
 
@@ -86,19 +87,23 @@ static int listen_all(struct sip_front *fe)
 
 int sip_front_start(struct sip_front *fe, const struct aurid_config *cfg)
 {
+	uint32_t nstrans = 64;
 	int r;
 
 	memset(fe, 0, sizeof(*fe));
 	fe->cfg = *cfg;
 	fe->next_id = 1;
 	tmr_init(&stop_tmr);
+	tmr_init(&fe->sweep);
 	fe->req = malloc(sizeof(*fe->req));
 	fe->parsed = malloc(sizeof(*fe->parsed));
 	if (!fe->req || !fe->parsed)
 		return -ENOMEM;
 	/* No DNS client: every request aurid-sip makes goes to an address
 	 * trust.c resolved (see reg.c). */
-	r = sip_err(sip_alloc(&fe->sip, NULL, SIP_HASH_CTRANS, SIP_HASH_STRANS, SIP_HASH_TCP, SIP_SOFTWARE,
+	while (nstrans < SIP_HASH_STRANS_MAX && nstrans * 4 < cfg->sip_udp_transactions)
+		nstrans *= 2;
+	r = sip_err(sip_alloc(&fe->sip, NULL, SIP_HASH_CTRANS, nstrans, SIP_HASH_TCP, SIP_SOFTWARE,
 			      exit_handler, fe));
 	if (r) {
 		log_err("cannot start libre's SIP stack: %s", strerror(-r));
@@ -126,26 +131,30 @@ int sip_front_start(struct sip_front *fe, const struct aurid_config *cfg)
 
 void sip_front_stop(struct sip_front *fe)
 {
+	bool unregistering;
+
 	if (fe->stopping)
 		return;
 	fe->stopping = true;
 	log_info("stopping");
 	sip_trust_stop(fe);
-	sip_reg_stop(fe);
+	unregistering = sip_reg_stop(fe);
 	/* Everything in flight is answered 503 now. */
 	sip_exec_close(fe);
+	if (!fe->sip || !unregistering) {
+		re_cancel();
+		return;
+	}
 	/* libre calls exit_handler once its requests (the un-REGISTER) are
 	 * done; a server that does not answer is not waited for long. */
 	tmr_start(&stop_tmr, SIP_STOP_GRACE_MS, stop_force, fe);
-	if (fe->sip)
-		sip_close(fe->sip, false);
-	else
-		re_cancel();
+	sip_close(fe->sip, false);
 }
 
 void sip_front_free(struct sip_front *fe)
 {
 	tmr_cancel(&stop_tmr);
+	tmr_cancel(&fe->sweep);
 	sip_trust_stop(fe);
 	sip_reg_stop(fe);
 	for (size_t i = 0; i < SIP_PENDING_MAX; i++)

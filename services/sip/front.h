@@ -30,8 +30,10 @@
 
 #include <re.h>
 
-/* Requests in flight to the executor: ids index a ring (power of two). */
-#define SIP_PENDING_MAX       1024
+/* Requests in flight to the executor: ids index a ring (power of two).
+ * Below IPC_QUEUE_MAX, so a slow executor fills this before the channel's
+ * queue (which would close the channel). */
+#define SIP_PENDING_MAX       512
 /*
  * UDP server transactions are remembered for retransmissions for Timer J
  * (RFC 3261: 32 s after the final response).  Each holds the request as
@@ -44,6 +46,12 @@
 #define SIP_TRYING_MS         3500
 /* The client gives up after 64*T1 = 32 s (Timer F): answer before it. */
 #define SIP_DECIDE_MAX_MS     31000
+/*
+ * Those two deadlines are checked by one sweep over the requests in flight,
+ * not by a timer each: libre keeps its timers in one sorted list, and a
+ * 3.5 s timer would be inserted behind every transaction's 32 s one.
+ */
+#define SIP_SWEEP_MS          250
 #define SIP_SUMMARY_MAX       160   /* bytes of the body kept for the audit row */
 #define SIP_SOFTWARE          "aurid"
 
@@ -86,7 +94,7 @@ struct sip_pending {
 	struct sip_front *fe;
 	struct sip_strans *st;       /* the server transaction the answer goes through */
 	struct sip_msg *msg;         /* referenced until answered */
-	struct tmr tmr;              /* 100 Trying, then the deadline */
+	uint64_t t_start;            /* tmr_jiffies() when it arrived */
 	uint32_t id;
 	bool trying_sent;
 	bool udp;                    /* counted in udp_live */
@@ -112,6 +120,7 @@ struct sip_front {
 	struct sip_ipc *exec;        /* NULL while the executor is away */
 	uint32_t next_id;
 	unsigned npending;
+	struct tmr sweep;            /* runs while requests are in flight */
 	struct sip_pending pending[SIP_PENDING_MAX];
 
 	/* UDP transactions answered per second over the last Timer J: a ring
@@ -164,6 +173,8 @@ bool sip_notify_recv(const struct sip_msg *msg, void *arg);
 /* The executor's answer to p, or a refusal made here (res->status 503 when
  * the executor went away). */
 void sip_notify_answer(struct sip_pending *p, const struct ipc_action_res *res);
+/* 100 Trying and the deadline for what the executor is still deciding. */
+void sip_notify_sweep(void *arg);
 
 /* ---- trust.c ---- */
 
@@ -177,7 +188,8 @@ void sip_addr_text(const struct sa *sa, char *out, size_t outlen);
 /* ---- reg.c ---- */
 
 int sip_reg_start(struct sip_front *fe);
-void sip_reg_stop(struct sip_front *fe);
+/* true if an un-REGISTER went out (the loop should run until it is done). */
+bool sip_reg_stop(struct sip_front *fe);
 /* The resolved server or proxy changed: register again there. */
 void sip_reg_addresses_changed(struct sip_front *fe);
 /* Fills reg_state, reg_tcp, registrar and detail. */

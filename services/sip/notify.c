@@ -173,34 +173,49 @@ void sip_notify_answer(struct sip_pending *p, const struct ipc_action_res *res)
 	p->udp = false;
 }
 
-/* 100 Trying once the client's retransmission timer reached T2, then the
- * deadline before its transaction gives up. */
-static void pending_timer(void *arg)
+/* No decision yet: after SIP_TRYING_MS the sender hears 100 Trying (its
+ * retransmission timer has reached T2), and before its transaction gives up
+ * a final 408. */
+static void pending_check(struct sip_pending *p, uint64_t now)
 {
-	struct sip_pending *p = arg;
 	struct sip_front *fe = p->fe;
 	struct ipc_action_res *res;
 	char src[80];
 
-	if (!p->trying_sent) {
+	if (now - p->t_start >= SIP_DECIDE_MAX_MS) {
+		res = calloc(1, sizeof(*res));
+		if (res) {
+			res->status = 408;
+			snprintf(res->message, sizeof(res->message),
+				 "no decision within %u s (is the consent prompt still up?)", SIP_DECIDE_MAX_MS / 1000);
+			log_warn("NOTIFY from %s: %s", src_text(p->msg, src, sizeof(src)), res->message);
+			sip_notify_answer(p, res);
+			free(res);
+		}
+		sip_pending_release(p);
+	} else if (now - p->t_start >= SIP_TRYING_MS && !p->trying_sent) {
 		int r = sip_err(sip_treplyf(&p->st, NULL, fe->sip, p->msg, false, 100, "Trying", NULL));
 
 		if (r)
-			log_debug("cannot send 100 Trying: %s", strerror(-r));
+			log_debug("cannot send 100 Trying to %s: %s", src_text(p->msg, src, sizeof(src)), strerror(-r));
 		p->trying_sent = true;
-		tmr_start(&p->tmr, SIP_DECIDE_MAX_MS - SIP_TRYING_MS, pending_timer, p);
-		return;
 	}
-	res = calloc(1, sizeof(*res));
-	if (res) {
-		res->status = 408;
-		snprintf(res->message, sizeof(res->message),
-			 "no decision within %u s (is the consent prompt still up?)", SIP_DECIDE_MAX_MS / 1000);
-		log_warn("NOTIFY from %s: %s", src_text(p->msg, src, sizeof(src)), res->message);
-		sip_notify_answer(p, res);
-		free(res);
+}
+
+void sip_notify_sweep(void *arg)
+{
+	struct sip_front *fe = arg;
+	uint64_t now = tmr_jiffies();
+
+	for (size_t i = 0; i < SIP_PENDING_MAX && fe->npending; i++) {
+		struct sip_pending *p = &fe->pending[i];
+
+		/* A slot filled but not yet given its transaction is skipped. */
+		if (p->in_use && p->msg)
+			pending_check(p, now);
 	}
-	sip_pending_release(p);
+	if (fe->npending)
+		tmr_start(&fe->sweep, SIP_SWEEP_MS, sip_notify_sweep, fe);
 }
 
 /* ---- the request ---- */
@@ -383,7 +398,6 @@ static void notify_handle(struct sip_front *fe, const struct sip_msg *msg)
 	p->udp = udp;
 	if (udp)
 		fe->udp_live++;
-	tmr_start(&p->tmr, SIP_TRYING_MS, pending_timer, p);
 }
 
 /* A response sent to the address in the top Via's maddr would let anyone

@@ -100,6 +100,33 @@ static void uri_host(const char *host, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", host);
 }
 
+/* Whether aurid.sip.listen has a socket of family af to send from. */
+static bool listen_has_af(const struct sip_front *fe, int af)
+{
+	struct config_sip_listen l[CONFIG_SIP_LISTEN_MAX];
+	size_t n = 0;
+
+	if (config_sip_listen_parse(fe->cfg.sip_listen, l, CONFIG_SIP_LISTEN_MAX, &n, NULL, 0) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((strchr(l[i].host, ':') ? AF_INET6 : AF_INET) == af)
+			return true;
+	return false;
+}
+
+/* The first resolved address we can reach ("localhost" is ::1 and
+ * 127.0.0.1, and libre sends only from the families it listens on). */
+static int first_reachable(const struct sip_front *fe, const struct sip_addrs *a, struct sa *hop)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		if (listen_has_af(fe, sa_af(&a->sa[i]))) {
+			*hop = a->sa[i];
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
 /* Where REGISTER goes: the outbound proxy if enabled, else the server.
  * *route: whether a Route to that address is needed (a name). */
 static int next_hop(const struct sip_front *fe, struct sa *hop, bool *route)
@@ -108,17 +135,11 @@ static int next_hop(const struct sip_front *fe, struct sa *hop, bool *route)
 	struct sa tmp;
 
 	if (cfg->outbound_proxy_enable && cfg->outbound_proxy_address[0]) {
-		if (fe->proxy.n == 0)
-			return -EAGAIN;
-		*hop = fe->proxy.sa[0];
 		*route = true;
-		return 0;
+		return first_reachable(fe, &fe->proxy, hop);
 	}
-	if (fe->server.n == 0)
-		return -EAGAIN;
-	*hop = fe->server.sa[0];
 	*route = sa_set_str(&tmp, cfg->sip_server_address, 0) != 0 && cfg->sip_server_address[0] != '[';
-	return 0;
+	return first_reachable(fe, &fe->server, hop);
 }
 
 static void reg_begin(struct sip_reg *r)
@@ -202,17 +223,20 @@ void sip_reg_addresses_changed(struct sip_front *fe)
 	reg_begin(r);
 }
 
-void sip_reg_stop(struct sip_front *fe)
+bool sip_reg_stop(struct sip_front *fe)
 {
 	struct sip_reg *r = fe->reg;
+	bool unregistering;
 
 	if (!r)
-		return;
+		return false;
 	/* libre un-registers (expires 0) if it was registered and keeps the
 	 * request alive until answered or until the SIP stack closes. */
+	unregistering = r->reg && sipreg_registered(r->reg);
 	mem_deref(r->reg);
 	free(r);
 	fe->reg = NULL;
+	return unregistering;
 }
 
 void sip_reg_state(const struct sip_front *fe, struct ipc_sip_state *st)

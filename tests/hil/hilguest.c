@@ -5,16 +5,12 @@
  * that start with "HIL:".
  *
  *   hilguest fbinfo [FB]            HIL:FB line: geometry and colour bitfields
- *   hilguest paint [FB [PAGE]]      draws the test background ("the phone's UI")
- *                                   on page PAGE (rows from PAGE * yres; page 1
- *                                   has its blue channel inverted)
- *   hilguest pan FB YOFFSET         shows the page at row YOFFSET (FBIOPAN_DISPLAY),
- *                                   as a double-buffering UI does
+ *   hilguest paint [FB]             draws the test background ("the phone's UI")
  *   hilguest kdmode [TTY]           HIL:KDMODE text|graphics of the active VT
- *   hilguest evread NAME [SECONDS [READY]]  waits for the evdev device called
- *                                   NAME, creates the file READY once it has it
- *                                   open, then prints each of its key events
- *   hilguest waitport PORT [SECONDS] waits until 127.0.0.1:PORT accepts
+ *   hilguest evread TAG NAME [SECONDS [READY]]
+ *                                   waits for the evdev device called NAME,
+ *                                   creates the file READY once it has it open,
+ *                                   then prints its key events as HIL:TAG lines
  *
  * The background pattern encodes each pixel's coordinates (R = x & 0xff,
  * G = y & 0xff, B = high nibbles of x and y), so the host can generate the
@@ -22,12 +18,12 @@
  * written through the channel bitfields the driver reports, never through
  * an assumed layout, exactly like aurid's own fb code must.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fb.h>
 #include <linux/input.h>
 #include <linux/kd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,10 +31,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 /* One write() per line: the console is shared with aurid's log and the
  * kernel's, and a line split in two could hide a marker from the host. */
@@ -109,7 +103,7 @@ static uint32_t chan(uint32_t c, const struct fb_bitfield *b)
 	return (b->length <= 8 ? c >> (8 - b->length) : c << (b->length - 8)) << b->offset;
 }
 
-static int cmd_paint(const char *dev, unsigned page)
+static int cmd_paint(const char *dev)
 {
 	struct fb_var_screeninfo v;
 	struct fb_fix_screeninfo f;
@@ -120,8 +114,8 @@ static int cmd_paint(const char *dev, unsigned page)
 	if (fb_get(dev, &fd, &v, &f))
 		return 1;
 	bytes = v.bits_per_pixel / 8;
-	if (bytes < 2 || bytes > 4 || (uint64_t)(page + 1) * v.yres * f.line_length > f.smem_len) {
-		say("HIL:ERROR cannot paint page %u at %u bpp", page, v.bits_per_pixel);
+	if (bytes < 2 || bytes > 4 || (uint64_t)(v.yoffset + v.yres) * f.line_length > f.smem_len) {
+		say("HIL:ERROR cannot paint %u bpp", v.bits_per_pixel);
 		return 1;
 	}
 	map = mmap(NULL, f.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -130,14 +124,12 @@ static int cmd_paint(const char *dev, unsigned page)
 		return 1;
 	}
 	for (unsigned y = 0; y < v.yres; y++) {
-		uint8_t *row = map + ((size_t)page * v.yres + y) * f.line_length;
+		uint8_t *row = map + (size_t)(v.yoffset + y) * f.line_length;
 
 		for (unsigned x = 0; x < v.xres; x++) {
-			uint32_t r = x & 0xff, g = y & 0xff, b = ((x >> 8) << 4 | (y >> 8)) & 0xff, px;
+			uint32_t r = x & 0xff, g = y & 0xff, b = ((x >> 8) << 4 | (y >> 8)) & 0xff;
+			uint32_t px = chan(r, &v.red) | chan(g, &v.green) | chan(b, &v.blue);
 
-			if (page % 2)
-				b ^= 0xff;
-			px = chan(r, &v.red) | chan(g, &v.green) | chan(b, &v.blue);
 			if (v.transp.length)
 				px |= ((1u << v.transp.length) - 1) << v.transp.offset;
 			for (unsigned i = 0; i < bytes; i++)
@@ -150,28 +142,7 @@ static int cmd_paint(const char *dev, unsigned page)
 		say("HIL:ERROR fsync %s: %s", dev, strerror(errno));
 	munmap(map, f.smem_len);
 	close(fd);
-	say("HIL:PAINTED %ux%u page %u", v.xres, v.yres, page);
-	return 0;
-}
-
-static int cmd_pan(const char *dev, unsigned yoffset)
-{
-	struct fb_var_screeninfo v;
-	struct fb_fix_screeninfo f;
-	int fd;
-
-	if (fb_get(dev, &fd, &v, &f))
-		return 1;
-	v.xoffset = 0;
-	v.yoffset = yoffset;
-	if (ioctl(fd, FBIOPAN_DISPLAY, &v) < 0) {
-		say("HIL:ERROR pan %s to row %u: %s", dev, yoffset, strerror(errno));
-		close(fd);
-		return 1;
-	}
-	ioctl(fd, FBIOGET_VSCREENINFO, &v);
-	close(fd);
-	say("HIL:PANNED yoffset=%u", v.yoffset);
+	say("HIL:PAINTED %ux%u", v.xres, v.yres);
 	return 0;
 }
 
@@ -219,7 +190,7 @@ static int evdev_open_by_name(const char *name, char *node, size_t nodelen)
 	return found;
 }
 
-static int cmd_evread(const char *name, double timeout, const char *ready)
+static int cmd_evread(const char *tag, const char *name, double timeout, const char *ready)
 {
 	struct input_event ev[64];
 	struct input_id id;
@@ -229,14 +200,14 @@ static int cmd_evread(const char *name, double timeout, const char *ready)
 
 	while ((fd = evdev_open_by_name(name, node, sizeof(node))) < 0) {
 		if (now_s() > end) {
-			say("HIL:UEV timeout: no input device named \"%s\"", name);
+			say("HIL:%s timeout: no input device named \"%s\"", tag, name);
 			return 1;
 		}
 		usleep(20000);
 	}
 	memset(&id, 0, sizeof(id));
 	ioctl(fd, EVIOCGID, &id);
-	say("HIL:UEV ready node=%s name=\"%s\" bus=0x%x vendor=0x%x product=0x%x", node, name,
+	say("HIL:%s ready node=%s name=\"%s\" bus=0x%x vendor=0x%x product=0x%x", tag, node, name,
 	    id.bustype, id.vendor, id.product);
 	if (ready) {
 		int rfd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -250,38 +221,16 @@ static int cmd_evread(const char *name, double timeout, const char *ready)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			say("HIL:UEV end: %s", n < 0 ? strerror(errno) : "EOF");
+			say("HIL:%s end: %s", tag, n < 0 ? strerror(errno) : "EOF");
 			return n < 0 ? 1 : 0;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
-			/* Keys and SYN_REPORT; nothing else comes from a keypad. */
+			/* Keys and SYN_REPORT; the rest (MSC_SCAN) says nothing here. */
 			if (ev[i].type == EV_KEY || (ev[i].type == EV_SYN && ev[i].code == SYN_REPORT))
-				say("HIL:UEV event type=%u code=%u value=%d", ev[i].type, ev[i].code, ev[i].value);
+				say("HIL:%s event time=%ld.%06ld type=%u code=%u value=%d", tag,
+				    (long)ev[i].input_event_sec, (long)ev[i].input_event_usec, ev[i].type,
+				    ev[i].code, ev[i].value);
 		}
-	}
-}
-
-static int cmd_waitport(int port, double timeout)
-{
-	double end = now_s() + timeout;
-
-	for (;;) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
-			close(fd);
-			say("HIL:PORT %d open", port);
-			return 0;
-		}
-		if (fd >= 0)
-			close(fd);
-		if (now_s() > end) {
-			say("HIL:PORT %d timeout", port);
-			return 1;
-		}
-		usleep(50000);
 	}
 }
 
@@ -292,15 +241,11 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "fbinfo") == 0)
 		return cmd_fbinfo(argc > 2 ? argv[2] : "/dev/fb0");
 	if (strcmp(verb, "paint") == 0)
-		return cmd_paint(argc > 2 ? argv[2] : "/dev/fb0", argc > 3 ? (unsigned)atoi(argv[3]) : 0);
-	if (strcmp(verb, "pan") == 0 && argc > 3)
-		return cmd_pan(argv[2], (unsigned)atoi(argv[3]));
+		return cmd_paint(argc > 2 ? argv[2] : "/dev/fb0");
 	if (strcmp(verb, "kdmode") == 0)
 		return cmd_kdmode(argc > 2 ? argv[2] : "/dev/tty0");
-	if (strcmp(verb, "evread") == 0 && argc > 2)
-		return cmd_evread(argv[2], argc > 3 ? atof(argv[3]) : 30, argc > 4 ? argv[4] : NULL);
-	if (strcmp(verb, "waitport") == 0 && argc > 2)
-		return cmd_waitport(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 30);
-	fprintf(stderr, "usage: hilguest fbinfo [FB] | paint [FB [PAGE]] | pan FB Y | kdmode [TTY] | evread NAME [S [READY]] | waitport PORT [S]\n");
+	if (strcmp(verb, "evread") == 0 && argc > 3)
+		return cmd_evread(argv[2], argv[3], argc > 4 ? atof(argv[4]) : 30, argc > 5 ? argv[5] : NULL);
+	fprintf(stderr, "usage: hilguest fbinfo|paint [FB] | kdmode [TTY] | evread TAG NAME [S [READY]]\n");
 	return 2;
 }

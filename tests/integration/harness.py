@@ -169,6 +169,9 @@ class Aurid:
             raise RuntimeError("curl failed (%d): %s" % (out.returncode, out.stderr.decode()))
         raw = out.stdout.decode(errors="replace")
         head, _, body = raw.partition("\r\n\r\n")
+        # An authentication round (curl --digest) shows every response: keep the last.
+        while body.startswith("HTTP/") and "\r\n\r\n" in body:
+            head, _, body = body.partition("\r\n\r\n")
         lines = head.split("\r\n")
         status = int(lines[0].split()[1])
         hdrs = {}

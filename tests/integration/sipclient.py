@@ -189,3 +189,16 @@ def free_udp_tcp_port():
             t.close()
             u.close()
     raise RuntimeError("no free port")
+
+
+if __name__ == "__main__":
+    # python3 tests/integration/sipclient.py [PORT [BODY]]: one NOTIFY
+    # Event: ACTION-URI over UDP from 127.0.0.1, printing every response.
+    import sys
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 5060
+    u = Udp(port)
+    u.send(u.request(body=sys.argv[2] if len(sys.argv) > 2 else "key=OK"))
+    rs = u.responses(35)
+    for r in rs:
+        print(r.raw.split(b"\r\n\r\n")[0].decode(errors="replace") + "\n")
+    sys.exit(0 if rs and rs[-1].code == 200 else 1)

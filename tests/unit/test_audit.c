@@ -2,7 +2,6 @@
 #include "services/exec/audit.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,39 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 /* 2026-11-27T21:36:36Z */
 #define T0 1795815396ll
 
 struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
+	struct tu_db db;
 	struct audit *a;
 };
-
-static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int open_with(void **state, unsigned max_rows)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/aurid-audit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/aurid.db", f->dir);
-	if (store_open(f->path, &f->st) || audit_init(f->st, max_rows, &f->a))
+	if (!f || tu_db_open(&f->db, "audit") || audit_init(f->db.st, max_rows, &f->a))
 		return -1;
 	*state = f;
 	return 0;
@@ -62,24 +46,12 @@ static int setup_small(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int r;
 
 	audit_free(f->a);
-	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	r = tu_db_remove(&f->db);
 	free(f);
-	return 0;
-}
-
-static int64_t query_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return r;
 }
 
 static uint64_t append(struct fixture *f, int64_t time_us, const char *source, const char *reason, int status)
@@ -150,7 +122,7 @@ static void test_row_json_fields(void **state)
 	json_t *list, *o, *it;
 	uint64_t seq1 = 0, seq2 = 0;
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	assert_int_equal(audit_append(f->a, &row, &seq1), 0);
 	row.user = NULL;
 	row.items = NULL;
@@ -159,7 +131,7 @@ static void test_row_json_fields(void **state)
 	row.reason = "not-allowed";
 	row.time_us = T0 * 1000000;
 	assert_int_equal(audit_append(f->a, &row, &seq2), 0);
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 	assert_true(seq2 > seq1);
 
 	list = query(f, &flt, &r);
@@ -198,19 +170,19 @@ static void test_update_and_delete_refused(void **state)
 
 	append(f, T0 * 1000000, "10.0.0.1", "ok", 200);
 	append(f, T0 * 1000000, "10.0.0.2", "ok", 200);
-	assert_int_not_equal(sqlite3_exec(f->st->db, "UPDATE audit SET status = 500", NULL, NULL, &msg), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(f->db.st->db, "UPDATE audit SET status = 500", NULL, NULL, &msg), SQLITE_OK);
 	assert_non_null(strstr(msg, "append-only"));
 	sqlite3_free(msg);
 	msg = NULL;
-	assert_int_not_equal(sqlite3_exec(f->st->db, "DELETE FROM audit WHERE seq = 1", NULL, NULL, &msg), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(f->db.st->db, "DELETE FROM audit WHERE seq = 1", NULL, NULL, &msg), SQLITE_OK);
 	assert_non_null(strstr(msg, "append-only"));
 	sqlite3_free(msg);
 	/* The gate itself cannot be removed or duplicated. */
-	assert_int_not_equal(sqlite3_exec(f->st->db, "DELETE FROM audit_prune_flag", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(f->st->db, "INSERT INTO audit_prune_flag VALUES (2, 1)", NULL, NULL, NULL),
+	assert_int_not_equal(sqlite3_exec(f->db.st->db, "DELETE FROM audit_prune_flag", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(f->db.st->db, "INSERT INTO audit_prune_flag VALUES (2, 1)", NULL, NULL, NULL),
 			     SQLITE_OK);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 2);
-	assert_int_equal(query_int(f->st, "SELECT sum(status) FROM audit"), 400);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 2);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT sum(status) FROM audit"), 400);
 }
 
 static void test_prune_keeps_max_rows(void **state)
@@ -218,29 +190,29 @@ static void test_prune_keeps_max_rows(void **state)
 	struct fixture *f = *state;
 	uint64_t seq = 0;
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	for (int i = 0; i < 25; i++)
 		seq = append(f, (T0 + i) * 1000000, "10.0.0.1", "ok", 200);
 	assert_int_equal(seq, 25);
 	assert_int_equal(audit_prune(f->a), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 10);
-	assert_int_equal(query_int(f->st, "SELECT min(seq) FROM audit"), 16);
-	assert_int_equal(query_int(f->st, "SELECT max(seq) FROM audit"), 25);
+	assert_int_equal(store_commit(f->db.st), 0);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 10);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT min(seq) FROM audit"), 16);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT max(seq) FROM audit"), 25);
 	/* The gate is closed again. */
-	assert_int_equal(query_int(f->st, "SELECT enabled FROM audit_prune_flag"), 0);
-	assert_int_not_equal(sqlite3_exec(f->st->db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT enabled FROM audit_prune_flag"), 0);
+	assert_int_not_equal(sqlite3_exec(f->db.st->db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
 
 	/* seq keeps increasing: never reused after pruning. */
 	assert_int_equal(append(f, T0 * 1000000, "10.0.0.1", "ok", 200), 26);
 	/* Outside a transaction, the pruner makes its own. */
 	assert_int_equal(audit_prune(f->a), 0);
-	assert_false(f->st->in_tx);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 10);
-	assert_int_equal(query_int(f->st, "SELECT min(seq) FROM audit"), 17);
+	assert_false(f->db.st->in_tx);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 10);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT min(seq) FROM audit"), 17);
 	/* Nothing due: nothing deleted. */
 	assert_int_equal(audit_prune(f->a), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 10);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 10);
 }
 
 /* A pruned transaction that is rolled back leaves every row and a closed gate. */
@@ -250,12 +222,12 @@ static void test_prune_rolled_back(void **state)
 
 	for (int i = 0; i < 15; i++)
 		append(f, T0 * 1000000, "10.0.0.1", "ok", 200);
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	assert_int_equal(audit_prune(f->a), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 10);
-	assert_int_equal(store_rollback(f->st), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 15);
-	assert_int_equal(query_int(f->st, "SELECT enabled FROM audit_prune_flag"), 0);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 10);
+	assert_int_equal(store_rollback(f->db.st), 0);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 15);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT enabled FROM audit_prune_flag"), 0);
 }
 
 static void test_filters(void **state)
@@ -265,13 +237,13 @@ static void test_filters(void **state)
 	struct rows r;
 	json_t *list;
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	append(f, (T0 + 0) * 1000000 + 1, "10.0.0.1", "ok", 200);            /* 1 */
 	append(f, (T0 + 10) * 1000000, "10.0.0.2", "not-allowed", 403);      /* 2 */
 	append(f, (T0 + 10) * 1000000 + 999999, "10.0.0.1", "auth", 401);    /* 3 */
 	append(f, (T0 + 11) * 1000000, "10.0.0.1", "ok", 200);               /* 4 */
 	append(f, (T0 + 20) * 1000000, "2001:db8::1", "rate", 429);          /* 5 */
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 
 	flt.since = T0 + 10;
 	list = query(f, &flt, &r);
@@ -332,10 +304,10 @@ static void test_default_limit_is_100(void **state)
 	struct rows r;
 	json_t *list;
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	for (int i = 0; i < 150; i++)
 		append(f, (T0 + i) * 1000000, "10.0.0.1", "ok", 200);
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 	list = query(f, &flt, &r);
 	assert_int_equal(json_array_size(list), 100);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "seq")), 51);
@@ -424,18 +396,18 @@ static void test_syslog_without_daemon_and_rollback(void **state)
 	struct audit *second;
 
 	/* A second instance (openlog only once per process) is fine. */
-	assert_int_equal(audit_init(f->st, 5, &second), 0);
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(audit_init(f->db.st, 5, &second), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	append(f, T0 * 1000000, "10.0.0.1", "ok", 200);
-	assert_int_equal(store_rollback(f->st), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 0);
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_rollback(f->db.st), 0);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	for (int i = 0; i < 1000; i++)
 		append(f, T0 * 1000000, "10.0.0.1", i & 1 ? "ok" : "auth", i & 1 ? 200 : 401);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM audit"), 1000);
+	assert_int_equal(store_commit(f->db.st), 0);
+	assert_int_equal(tu_query_int(f->db.st, "SELECT count(*) FROM audit"), 1000);
 	audit_free(second);
-	assert_int_equal(audit_init(f->st, 0, &second), -EINVAL);
+	assert_int_equal(audit_init(f->db.st, 0, &second), -EINVAL);
 }
 
 int main(void)

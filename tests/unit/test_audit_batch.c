@@ -22,6 +22,8 @@
 #include "services/exec/audit_batch.h"
 #include "services/exec/store.h"
 
+#include "testutil.h"
+
 struct fixture {
 	char dir[64];
 	char db[128];
@@ -59,8 +61,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/aurid-batch-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tu_tmpdir(f->dir, sizeof(f->dir), "batch"), 0);
 	snprintf(f->db, sizeof(f->db), "%s/aurid.db", f->dir);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	open_all(f, 1000);
@@ -71,13 +72,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	if (f->batch)
 		close_all(f);
 	uv_loop_close(&f->loop);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tu_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hal/fb.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -523,8 +524,7 @@ static int sim_setup(void **state)
 	if (!f)
 		return -1;
 	umask(022);
-	strcpy(f->dir, "/tmp/aurid-fb-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tu_tmpdir(f->dir, sizeof(f->dir), "fb")) {
 		free(f);
 		return -1;
 	}
@@ -537,13 +537,10 @@ static int sim_setup(void **state)
 static int sim_teardown(void **state)
 {
 	struct sim_fixture *f = *state;
-	char cmd[128];
+	int r = tu_rmtree(f->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return r;
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -560,15 +557,6 @@ static uint8_t *read_file(const char *path, size_t *len)
 	close(fd);
 	*len = (size_t)st.st_size;
 	return b;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
 }
 
 static void test_sim_creates_fb_raw(void **state)
@@ -641,7 +629,7 @@ static void test_sim_captures_prefilled_pattern(void **state)
 			p[3] = 0xff; /* as an RGBX writer leaves it */
 		}
 	}
-	write_file(f->raw, raw, (size_t)w * h * 4);
+	tu_write_file(f->raw, raw, (size_t)w * h * 4);
 	assert_int_equal(fb_open_sim(f->dir, w, h, &fb), 0);
 	assert_int_equal(fb_capture(fb, out, (size_t)w * h), 0);
 	for (unsigned y = 0; y < h; y++)

@@ -49,6 +49,13 @@ static void sample(unsigned type, union ipc_payload *m)
 		m->action_req.t_recv_ns = 0x0102030405060708ull;
 		m->action_req.wait_ms = 500;
 		m->action_req.flags = IPC_REQ_SIP_REGISTERED_FLOW;
+		strcpy(m->action_req.d_realm, "aurid");
+		strcpy(m->action_req.d_nonce, "0000000069000000aabbccddeeff00112233445566778899");
+		strcpy(m->action_req.d_nc, "00000001");
+		strcpy(m->action_req.d_cnonce, "xyz");
+		strcpy(m->action_req.d_qop, "auth");
+		strcpy(m->action_req.d_ha2, "0123456789abcdef0123456789abcdef");
+		strcpy(m->action_req.d_response, "fedcba9876543210fedcba9876543210");
 		m->action_req.nitems = 2;
 		m->action_req.items[0].op = OP_KEY;
 		strcpy(m->action_req.items[0].text, "OK");
@@ -66,6 +73,8 @@ static void sample(unsigned type, union ipc_payload *m)
 		strcpy(m->action_res.message, "done");
 		m->action_res.audit_seq = 123456789012ull;
 		m->action_res.retry_after = 3;
+		strcpy(m->action_res.nonce, "0000000069000000aabbccddeeff00112233445566778899");
+		m->action_res.stale = 1;
 		m->action_res.nitems = 1;
 		m->action_res.items[0].outcome = IPC_OUTCOME_OK;
 		strcpy(m->action_res.items[0].text, "OK");
@@ -292,6 +301,8 @@ static void test_string_limits(void **state)
 	ipc_buf_put_str(&b, "", 255);      /* message */
 	ipc_buf_put_u64(&b, 1);            /* audit_seq */
 	ipc_buf_put_u32(&b, 0);            /* retry_after */
+	ipc_buf_put_str(&b, "", 63);       /* nonce */
+	ipc_buf_put_u8(&b, 0);             /* stale */
 	ipc_buf_put_u16(&b, IPC_ITEMS_MAX + 1);
 	for (int i = 0; i < IPC_ITEMS_MAX + 1; i++) {
 		ipc_buf_put_u8(&b, 0);
@@ -310,6 +321,8 @@ static void test_string_limits(void **state)
 	ipc_buf_put_str(&b, "", 255);
 	ipc_buf_put_u64(&b, 1);
 	ipc_buf_put_u32(&b, 0);
+	ipc_buf_put_str(&b, "", 63);
+	ipc_buf_put_u8(&b, 0);
 	ipc_buf_put_u16(&b, IPC_ITEMS_MAX);
 	for (int i = 0; i < IPC_ITEMS_MAX; i++) {
 		ipc_buf_put_u8(&b, 0);

@@ -7,6 +7,7 @@
 
 #include "hal/keymap.h"
 #include "services/common/embedded.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,39 +187,29 @@ static void test_limits(void **state)
 	free(text);
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 static void test_load_file(void **state)
 {
-	char dir[] = "/tmp/aurid-keymap-XXXXXX";
-	char path[128], want[192], err[256];
+	char dir[64], path[128], want[192], err[256];
 	struct keymap km;
 	unsigned code;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "keymap"), 0);
 	snprintf(path, sizeof(path), "%s/keymap", dir);
 
-	write_file(path, "# mine\nOK KEY_ENTER\nPOUND KEY_KPASTERISK\n", 41);
+	tu_write_file(path, "# mine\nOK KEY_ENTER\nPOUND KEY_KPASTERISK\n", 41);
 	assert_int_equal(keymap_load(&km, path, err, sizeof(err)), 0);
 	assert_int_equal(km.n, 2);
 	assert_int_equal(keymap_lookup(&km, "ok", &code), 0);
 	assert_int_equal(code, KEY_ENTER);
 
 	/* Errors name the file and the line. */
-	write_file(path, "OK KEY_OK\n\nSTAR KEY_STARR\n", 26);
+	tu_write_file(path, "OK KEY_OK\n\nSTAR KEY_STARR\n", 26);
 	assert_int_equal(keymap_load(&km, path, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s:3: unknown key code 'KEY_STARR' (", path);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
 
-	write_file(path, "OK KEY_OK\n\0X KEY_A\n", 19);
+	tu_write_file(path, "OK KEY_OK\n\0X KEY_A\n", 19);
 	assert_int_equal(keymap_load(&km, path, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s: contains a NUL byte", path);
 	assert_string_equal(err, want);

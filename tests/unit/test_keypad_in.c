@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hal/keypad_in.h"
+#include "testutil.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,8 +49,7 @@ static int setup(void **state)
 		return -1;
 	/* The supervisor's umask: the FIFO's mode must not depend on it. */
 	umask(077);
-	strcpy(f->dir, "/tmp/aurid-keypad-in-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tu_tmpdir(f->dir, sizeof(f->dir), "keypad-in")) {
 		free(f);
 		return -1;
 	}
@@ -62,13 +62,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
+	int r = tu_rmtree(f->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return r;
 }
 
 static struct input_event ev_make(unsigned type, unsigned code, int value)
@@ -821,6 +818,74 @@ static void test_linux_fake_grab(void **state)
 	fake_close(k, p[1]);
 }
 
+/*
+ * The key that answers the prompt is still down when the prompt closes:
+ * the grab is kept until it comes up, so the phone's UI never gets a
+ * release without its press.  A key that was down before the grab is not
+ * waited for (the UI saw it go down; it may be a hook switch held for a
+ * whole call).
+ */
+static void test_linux_fake_ungrab_waits_for_release(void **state)
+{
+	struct input_event ev[8];
+	unsigned codes[8];
+	struct keypad_in *k;
+	size_t n = 0;
+	int w;
+
+	(void)state;
+	k = fake_open(&w);
+	assert_int_equal(keypad_in_grab(k, true), 0);
+	ev[n++] = ev_make(EV_KEY, KEY_OK, 1);
+	ev[n++] = ev_make(EV_SYN, SYN_REPORT, 0);
+	write_all(w, ev, n * REC);
+	assert_int_equal(read_codes(k, codes, 8), 1);
+	assert_int_equal(codes[0], KEY_OK);
+	assert_int_equal(keypad_in_grab(k, false), 0);
+	assert_true(fake.grabbed);                      /* OK is still down */
+	n = 0;
+	ev[n++] = ev_make(EV_KEY, KEY_OK, 2);           /* autorepeat: still down */
+	ev[n++] = ev_make(EV_SYN, SYN_REPORT, 0);
+	write_all(w, ev, n * REC);
+	assert_int_equal(read_codes(k, codes, 8), 0);
+	assert_true(fake.grabbed);
+	n = 0;
+	ev[n++] = ev_make(EV_KEY, KEY_OK, 0);
+	ev[n++] = ev_make(EV_SYN, SYN_REPORT, 0);
+	write_all(w, ev, n * REC);
+	assert_int_equal(read_codes(k, codes, 8), 0);
+	assert_false(fake.grabbed);
+
+	/* A new prompt while the release is awaited keeps the grab. */
+	assert_int_equal(keypad_in_grab(k, true), 0);
+	n = 0;
+	add_press(ev, &n, KEY_1);
+	ev[n++] = ev_make(EV_KEY, KEY_CANCEL, 1);
+	ev[n++] = ev_make(EV_SYN, SYN_REPORT, 0);
+	write_all(w, ev, n * REC);
+	assert_int_equal(read_codes(k, codes, 8), 2);
+	assert_int_equal(keypad_in_grab(k, false), 0);
+	assert_int_equal(keypad_in_grab(k, true), 0);
+	assert_true(fake.grabbed);
+	n = 0;
+	ev[n++] = ev_make(EV_KEY, KEY_CANCEL, 0);
+	ev[n++] = ev_make(EV_SYN, SYN_REPORT, 0);
+	write_all(w, ev, n * REC);
+	assert_int_equal(read_codes(k, codes, 8), 0);
+	assert_true(fake.grabbed);                      /* that prompt is up */
+	assert_int_equal(keypad_in_grab(k, false), 0);
+	assert_false(fake.grabbed);
+	fake_close(k, w);
+
+	/* Down before the grab (the UI saw it): not waited for. */
+	fake.down[KEY_5 / LONG_BITS] |= 1UL << (KEY_5 % LONG_BITS);
+	k = fake_open(&w);
+	assert_int_equal(keypad_in_grab(k, true), 0);
+	assert_int_equal(keypad_in_grab(k, false), 0);
+	assert_false(fake.grabbed);
+	fake_close(k, w);
+}
+
 /* ---- linux, against a real uinput device ---- */
 
 static void uinput_press(struct libevdev_uinput *ui, unsigned code)
@@ -919,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_linux_fake_max_and_discard),
 		cmocka_unit_test(test_linux_fake_syn_dropped),
 		cmocka_unit_test(test_linux_fake_grab),
+		cmocka_unit_test(test_linux_fake_ungrab_waits_for_release),
 		cmocka_unit_test(test_linux_uinput),
 	};
 

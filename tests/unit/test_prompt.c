@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hal/prompt.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -259,8 +260,7 @@ static int sim_setup(void **state)
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/aurid-prompt-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tu_tmpdir(f->dir, sizeof(f->dir), "prompt")) {
 		free(f);
 		return -1;
 	}
@@ -277,13 +277,10 @@ static int sim_setup(void **state)
 static int sim_teardown(void **state)
 {
 	struct sim_fixture *f = *state;
-	char cmd[128];
+	int r = tu_rmtree(f->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return r;
 }
 
 /* fb.raw pre-filled with a pattern by "a test outside", then opened. */

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,54 +15,28 @@
 
 #include <cmocka.h>
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
+#include "testutil.h"
 
-static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
+/* Each test opens and closes its own store at path; none is open here. */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct tu_db *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/aurid-store-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || tu_db_make(f, "store")) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/aurid.db", f->dir);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
+	int r = tu_db_remove(f);
 
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	free(f);
-	return 0;
-}
-
-static int64_t query_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return r;
 }
 
 static const char *query_text(struct store *st, const char *sql, char *buf, size_t size)
@@ -89,7 +62,7 @@ static void assert_mode_0600(const char *path)
 
 static void test_open_creates_schema(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	static const char *const tables[] = { "trust", "consent", "users", "settings", "audit", "audit_prune_flag" };
 	static const char *const triggers[] = { "audit_no_update", "audit_no_delete", "audit_prune_flag_keep" };
 	struct store *st;
@@ -103,20 +76,20 @@ static void test_open_creates_schema(void **state)
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
 			 tables[i]);
-		assert_int_equal(query_int(st, sql), 1);
+		assert_int_equal(tu_query_int(st, sql), 1);
 	}
 	for (size_t i = 0; i < sizeof(triggers) / sizeof(triggers[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '%s'",
 			 triggers[i]);
-		assert_int_equal(query_int(st, sql), 1);
+		assert_int_equal(tu_query_int(st, sql), 1);
 	}
-	assert_int_equal(query_int(st, "SELECT enabled FROM audit_prune_flag WHERE id = 1"), 0);
+	assert_int_equal(tu_query_int(st, "SELECT enabled FROM audit_prune_flag WHERE id = 1"), 0);
 	store_close(st);
 }
 
 static void test_files_are_0600_whatever_the_umask(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	char p[160];
 	struct store *st;
 	mode_t old = umask(0);
@@ -141,18 +114,18 @@ static void test_files_are_0600_whatever_the_umask(void **state)
 
 static void test_pragmas_and_defensive(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 	char buf[32];
 	int on = -1;
 
 	assert_int_equal(store_open(f->path, &st), 0);
 	assert_string_equal(query_text(st, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
-	assert_int_equal(query_int(st, "PRAGMA synchronous"), 2);   /* FULL */
-	assert_int_equal(query_int(st, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(query_int(st, "PRAGMA trusted_schema"), 0);
-	assert_true(query_int(st, "PRAGMA cache_size") < 0);
-	assert_true(query_int(st, "PRAGMA cache_size") >= -1024);   /* at most 1 MiB */
+	assert_int_equal(tu_query_int(st, "PRAGMA synchronous"), 2);   /* FULL */
+	assert_int_equal(tu_query_int(st, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(tu_query_int(st, "PRAGMA trusted_schema"), 0);
+	assert_true(tu_query_int(st, "PRAGMA cache_size") < 0);
+	assert_true(tu_query_int(st, "PRAGMA cache_size") >= -1024);   /* at most 1 MiB */
 	assert_int_equal(sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on), SQLITE_OK);
 	assert_int_equal(on, 1);
 	/* Defensive mode: the schema cannot be edited behind SQLite's back. */
@@ -164,7 +137,7 @@ static void test_pragmas_and_defensive(void **state)
 
 static void test_reopen_is_idempotent(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 	int v = -1;
 
@@ -176,8 +149,8 @@ static void test_reopen_is_idempotent(void **state)
 		assert_int_equal(store_open(f->path, &st), 0);
 		assert_int_equal(store_schema_version(st, &v), 0);
 		assert_int_equal(v, AURID_NMIGRATIONS);
-		assert_int_equal(query_int(st, "SELECT count(*) FROM settings WHERE key = 'kept'"), 1);
-		assert_int_equal(query_int(st, "SELECT count(*) FROM audit_prune_flag"), 1);
+		assert_int_equal(tu_query_int(st, "SELECT count(*) FROM settings WHERE key = 'kept'"), 1);
+		assert_int_equal(tu_query_int(st, "SELECT count(*) FROM audit_prune_flag"), 1);
 		store_close(st);
 	}
 }
@@ -193,7 +166,7 @@ static void raw_exec(const char *path, const char *sql)
 
 static void test_newer_schema_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 	char sql[64];
 
@@ -209,7 +182,7 @@ static void test_newer_schema_refused(void **state)
 /* A migration that fails leaves nothing half-done: version 0, no tables. */
 static void test_failed_migration_rolls_back(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 
 	raw_exec(f->path, "CREATE TABLE audit (x INTEGER)");
@@ -232,7 +205,7 @@ static void test_failed_migration_rolls_back(void **state)
 
 static void test_symlink_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	char target[128], link[128];
 	struct store *st;
 	struct stat sb;
@@ -249,7 +222,7 @@ static void test_symlink_refused(void **state)
 
 static void test_transactions(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 	bool own = true;
 
@@ -263,7 +236,7 @@ static void test_transactions(void **state)
 	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO settings VALUES ('a', '1')", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(store_rollback(st), 0);
 	assert_false(st->in_tx);
-	assert_int_equal(query_int(st, "SELECT count(*) FROM settings"), 0);
+	assert_int_equal(tu_query_int(st, "SELECT count(*) FROM settings"), 0);
 
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO settings VALUES ('b', '1')", NULL, NULL, NULL), SQLITE_OK);
@@ -292,14 +265,14 @@ static void test_transactions(void **state)
 	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO settings VALUES ('e', '1')", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(store_atomic_end(st, own, -EIO), -EIO);
 	assert_false(st->in_tx);
-	assert_int_equal(query_int(st, "SELECT count(*) FROM settings WHERE key = 'e'"), 0);
+	assert_int_equal(tu_query_int(st, "SELECT count(*) FROM settings WHERE key = 'e'"), 0);
 	store_close(st);
 }
 
 /* A committed row survives close and reopen (WAL is checkpointed or read back). */
 static void test_commit_is_durable_across_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_db *f = *state;
 	struct store *st;
 
 	assert_int_equal(store_open(f->path, &st), 0);
@@ -311,8 +284,8 @@ static void test_commit_is_durable_across_reopen(void **state)
 	assert_int_equal(sqlite3_exec(st->db, "INSERT INTO settings VALUES ('z', 'y')", NULL, NULL, NULL), SQLITE_OK);
 	store_close(st);
 	assert_int_equal(store_open(f->path, &st), 0);
-	assert_int_equal(query_int(st, "SELECT count(*) FROM settings WHERE key = 'x'"), 1);
-	assert_int_equal(query_int(st, "SELECT count(*) FROM settings WHERE key = 'z'"), 0);
+	assert_int_equal(tu_query_int(st, "SELECT count(*) FROM settings WHERE key = 'x'"), 1);
+	assert_int_equal(tu_query_int(st, "SELECT count(*) FROM settings WHERE key = 'z'"), 0);
 	store_close(st);
 }
 

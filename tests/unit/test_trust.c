@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 /* ---- pure functions: tables ---- */
 
@@ -182,31 +182,15 @@ static void test_addr_parse(void **state)
 /* ---- the stored list ---- */
 
 struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
+	struct tu_db db;
 	struct trust *t;
 };
-
-static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/aurid-trust-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/aurid.db", f->dir);
-	if (store_open(f->path, &f->st) || trust_init(f->st, &f->t))
+	if (!f || tu_db_open(&f->db, "trust") || trust_init(f->db.st, &f->t))
 		return -1;
 	*state = f;
 	return 0;
@@ -215,20 +199,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int r;
 
 	trust_free(f->t);
-	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	r = tu_db_remove(&f->db);
 	free(f);
-	return 0;
+	return r;
 }
 
 static void reopen(struct fixture *f)
 {
 	trust_free(f->t);
-	store_close(f->st);
-	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(trust_init(f->st, &f->t), 0);
+	store_close(f->db.st);
+	assert_int_equal(store_open(f->db.path, &f->db.st), 0);
+	assert_int_equal(trust_init(f->db.st, &f->t), 0);
 }
 
 struct listing {
@@ -361,15 +345,15 @@ static void test_rollback_reloads(void **state)
 	struct fixture *f = *state;
 	char err[128];
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	assert_int_equal(trust_add(f->t, "198.51.100.0/24", err, sizeof(err)), 0);
 	assert_true(trust_allows(f->t, "198.51.100.7"));
-	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(store_rollback(f->db.st), 0);
 	assert_false(trust_allows(f->t, "198.51.100.7"));
 
-	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->db.st), 0);
 	assert_int_equal(trust_import_provisioned(f->t, "198.51.100.7", err, sizeof(err)), 0);
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 	assert_true(trust_allows(f->t, "198.51.100.7"));
 }
 

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,11 +20,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 struct fixture {
-	char dir[64];
-	char path[128];
+	struct tu_db db;
 	char initial[128];
-	struct store *st;
 	struct users *u;
 };
 
@@ -36,26 +35,14 @@ static int64_t fake_clock(void)
 	return fake_now;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f)
+	if (!f || tu_db_open(&f->db, "users"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/aurid-users-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/aurid.db", f->dir);
-	snprintf(f->initial, sizeof(f->initial), "%s/initial-admin-password", f->dir);
-	if (store_open(f->path, &f->st) || users_init(f->st, &f->u))
+	snprintf(f->initial, sizeof(f->initial), "%s/initial-admin-password", f->db.dir);
+	if (users_init(f->db.st, &f->u))
 		return -1;
 	fake_now = 1000;
 	users_clock_set(f->u, fake_clock);
@@ -66,12 +53,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int r;
 
 	users_free(f->u);
-	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	r = tu_db_remove(&f->db);
 	free(f);
-	return 0;
+	return r;
 }
 
 static uint64_t now_ns(void)
@@ -244,12 +231,12 @@ static void test_bootstrap_generates_password(void **state)
 	char pw[64], again[64], role[8];
 	int n = -1;
 
-	assert_int_equal(users_bootstrap(f->u, f->dir, NULL), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, NULL), 0);
 	check_initial_file(f, pw, sizeof(pw));
 	assert_int_equal(users_verify(f->u, "admin", pw, role, sizeof(role)), 0);
 	assert_string_equal(role, "admin");
 	/* Later starts leave it alone. */
-	assert_int_equal(users_bootstrap(f->u, f->dir, ""), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, ""), 0);
 	read_file(f->initial, again, sizeof(again));
 	again[strlen(again) - 1] = '\0';
 	assert_string_equal(pw, again);
@@ -264,7 +251,7 @@ static void test_bootstrap_replaces_stale_file(void **state)
 	struct fixture *f = *state;
 	char target[160], pw[64], buf[64];
 
-	snprintf(target, sizeof(target), "%s/target", f->dir);
+	snprintf(target, sizeof(target), "%s/target", f->db.dir);
 	{
 		int fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
@@ -273,7 +260,7 @@ static void test_bootstrap_replaces_stale_file(void **state)
 		close(fd);
 	}
 	assert_int_equal(symlink(target, f->initial), 0);
-	assert_int_equal(users_bootstrap(f->u, f->dir, NULL), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, NULL), 0);
 	check_initial_file(f, pw, sizeof(pw));
 	read_file(target, buf, sizeof(buf));
 	assert_string_equal(buf, "keep\n");
@@ -286,13 +273,13 @@ static void test_bootstrap_configured_password(void **state)
 	struct stat sb;
 	char role[8];
 
-	assert_int_equal(users_bootstrap(f->u, f->dir, "short"), -EINVAL);
-	assert_int_equal(users_bootstrap(f->u, f->dir, "from the config"), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, "short"), -EINVAL);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, "from the config"), 0);
 	assert_int_equal(lstat(f->initial, &sb), -1);
 	assert_int_equal(users_verify(f->u, "admin", "from the config", role, sizeof(role)), 0);
 	assert_string_equal(role, "admin");
 	/* The admin password follows the config. */
-	assert_int_equal(users_bootstrap(f->u, f->dir, "changed in config"), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, "changed in config"), 0);
 	assert_int_equal(users_verify(f->u, "admin", "from the config", NULL, 0), -EACCES);
 	assert_int_equal(users_verify(f->u, "admin", "changed in config", NULL, 0), 0);
 }
@@ -305,9 +292,9 @@ static void test_bootstrap_config_supersedes_file(void **state)
 	struct stat sb;
 	char pw[64];
 
-	assert_int_equal(users_bootstrap(f->u, f->dir, NULL), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, NULL), 0);
 	check_initial_file(f, pw, sizeof(pw));
-	assert_int_equal(users_bootstrap(f->u, f->dir, "set by provisioning"), 0);
+	assert_int_equal(users_bootstrap(f->u, f->db.dir, "set by provisioning"), 0);
 	assert_int_equal(lstat(f->initial, &sb), -1);
 	assert_int_equal(users_verify(f->u, "admin", pw, NULL, 0), -EACCES);
 }
