@@ -150,6 +150,17 @@ static void redraw_cb(uv_timer_t *t)
 		prompt_redraw(ex->consent->prompt);
 }
 
+/*
+ * The physical keypad went away (unplugged, driver reset).  Without it no
+ * prompt can ever be answered, so stop: the supervisor restarts the
+ * executor, which reopens the keypad (by name) or says why it cannot.
+ */
+static void keypad_lost(struct executor *ex, int err)
+{
+	log_err("the physical keypad failed (%s): restarting to reopen it", strerror(err < 0 ? -err : err));
+	uv_stop(ex->loop);
+}
+
 static void keypad_cb(uv_poll_t *p, int status, int events)
 {
 	struct executor *ex = p->data;
@@ -158,12 +169,21 @@ static void keypad_cb(uv_poll_t *p, int status, int events)
 	size_t n;
 
 	(void)events;
-	if (status < 0)
+	if (status < 0) {
+		keypad_lost(ex, status);
 		return;
+	}
 	do {
+		int r;
+
 		n = 0;
-		if (keypad_in_read(cs->keypad, codes, 16, &n) != 0)
+		r = keypad_in_read(cs->keypad, codes, 16, &n);
+		if (r == -EAGAIN)
+			break;
+		if (r != 0) {
+			keypad_lost(ex, r);
 			return;
+		}
 		for (size_t i = 0; i < n; i++) {
 			/* A key pressed when no prompt is up is the phone's business. */
 			if (!cs->prompt)
@@ -198,18 +218,19 @@ static void consent_next(struct executor *ex)
 		consent_next(ex);
 		return;
 	}
+	/* The person's answer must not also reach the phone's own UI, and
+	 * keys pressed before the prompt is there do not answer it. */
+	keypad_in_grab(cs->keypad, true);
+	keypad_in_discard(cs->keypad);
 	r = prompt_show(ex->fb, &cs->font, cs->source, &cs->prompt);
 	if (r) {
 		log_err("cannot draw the consent prompt: %s", strerror(-r));
 		cs->prompt = NULL;
+		keypad_in_grab(cs->keypad, false);
 		release(ex, cs->source, false, "consent-denied", "the consent prompt could not be shown");
 		consent_next(ex);
 		return;
 	}
-	/* The person's answer must not also reach the phone's own UI, and
-	 * keys pressed before the prompt was there do not answer it. */
-	keypad_in_grab(cs->keypad, true);
-	keypad_in_discard(cs->keypad);
 	uv_timer_start(&cs->timeout, timeout_cb, (uint64_t)ex->cfg.consent_timeout * 1000, 0);
 	uv_timer_start(&cs->redraw, redraw_cb, CONSENT_REDRAW_MS, CONSENT_REDRAW_MS);
 	log_info("consent prompt shown for %s", cs->source);

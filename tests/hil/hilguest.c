@@ -116,11 +116,13 @@ static int cmd_paint(const char *dev)
 	bytes = v.bits_per_pixel / 8;
 	if (bytes < 2 || bytes > 4 || (uint64_t)(v.yoffset + v.yres) * f.line_length > f.smem_len) {
 		say("HIL:ERROR cannot paint %u bpp", v.bits_per_pixel);
+		close(fd);
 		return 1;
 	}
 	map = mmap(NULL, f.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		say("HIL:ERROR mmap %s: %s", dev, strerror(errno));
+		close(fd);
 		return 1;
 	}
 	for (unsigned y = 0; y < v.yres; y++) {
