@@ -160,6 +160,21 @@ static void encode_fields(struct ipc_buf *b, const struct ipc_field *f, size_t n
 		case IPC_F_U64: ipc_buf_put_u64(b, *(const uint64_t *)at); break;
 		case IPC_F_I64: ipc_buf_put_u64(b, (uint64_t)*(const int64_t *)at); break;
 		case IPC_F_STR: ipc_buf_put_str(b, at, f[i].size - 1); break;
+		case IPC_F_BYTES: {
+			uint16_t count = *(const uint16_t *)(base + f[i].count_offset);
+			uint8_t *to;
+
+			if (count > f[i].size) {
+				if (!b->err)
+					b->err = -EMSGSIZE;
+				return;
+			}
+			ipc_buf_put_u16(b, count);
+			to = put_room(b, count);
+			if (to)
+				memcpy(to, at, count);
+			break;
+		}
 		case IPC_F_ARRAY: {
 			uint16_t count = *(const uint16_t *)(base + f[i].count_offset);
 
@@ -193,6 +208,24 @@ static int decode_fields(struct ipc_buf *b, const struct ipc_field *f, size_t n,
 				*(int64_t *)at = (int64_t)v;
 			break;
 		case IPC_F_STR: ipc_buf_get_str(b, at, f[i].size); break;
+		case IPC_F_BYTES: {
+			uint16_t count;
+			const uint8_t *from;
+
+			if (ipc_buf_get_u16(b, &count))
+				break;
+			/* The length is checked against the array before any copy. */
+			if (count > f[i].size) {
+				b->err = -EBADMSG;
+				break;
+			}
+			from = get_room(b, count);
+			if (!from)
+				break;
+			memcpy(at, from, count);
+			*(uint16_t *)(base + f[i].count_offset) = count;
+			break;
+		}
 		case IPC_F_ARRAY: {
 			uint16_t count;
 

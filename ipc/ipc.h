@@ -10,8 +10,9 @@
  *
  * Wire format of one datagram: u16 type, u16 zero, u32 request id, then the
  * fields of the type in table order, little-endian; a string is a u16 length
- * and that many bytes (no NUL, no embedded NUL); an array is a u16 count and
- * that many elements.  Trailing bytes are an error.
+ * and that many bytes (no NUL, no embedded NUL); bytes are a u16 length and
+ * that many octets (any value); an array is a u16 count and that many
+ * elements.  Trailing bytes are an error.
  */
 #ifndef AURID_IPC_H
 #define AURID_IPC_H
@@ -59,6 +60,9 @@ enum ipc_type {
 	IPC_ADMIN_RES,          /* exec -> aurictl: end of an answer */
 	IPC_SCREENSHOT_RES,     /* exec -> front-end: a captured frame, fd = sealed memfd */
 	IPC_SIP_STATE,          /* aurid-sip -> exec: trusted server addresses, registration */
+	IPC_TLS_CERT,           /* exec -> http: the certificate chain, when the channel comes up */
+	IPC_TLS_SIGN_REQ,       /* http -> exec: sign a TLS handshake's input with the server key */
+	IPC_TLS_SIGN_RES,       /* exec -> http: the signature, or a refusal */
 	IPC_TYPE_COUNT
 };
 
@@ -211,6 +215,34 @@ struct ipc_sip_state {
 	char detail[128];        /* last registration result, for status */
 };
 
+/*
+ * HTTPS with the private key in the executor (DESIGN.md section 1).  The
+ * executor sends the certificate chain (PEM) when the http channel comes
+ * up; aurid-http's handshakes ask it for their one signature each.  The
+ * executor signs only ecdsa_secp256r1_sha256 and only inputs shaped like a
+ * TLS 1.2 ServerKeyExchange or a TLS 1.3 server CertificateVerify, so the
+ * channel is not a general signing oracle.
+ */
+#define IPC_TLS_CHAIN_MAX   12288   /* PEM bytes; a longer chain is refused at start */
+#define IPC_TLS_SIGN_IN_MAX 512     /* TLS 1.3: 64 + 34 + 64; TLS 1.2: 64 + 4 + point */
+#define IPC_TLS_SIG_MAX     160     /* an ECDSA P-256 DER signature is at most 72 */
+
+struct ipc_tls_cert {
+	char chain[IPC_TLS_CHAIN_MAX];
+};
+
+struct ipc_tls_sign_req {
+	uint16_t alg;            /* TLS SignatureScheme (SSL_SIGN_*) */
+	uint16_t in_len;
+	uint8_t in[IPC_TLS_SIGN_IN_MAX];
+};
+
+struct ipc_tls_sign_res {
+	uint8_t ok;              /* 1: sig holds the signature; 0: refused or failed */
+	uint16_t sig_len;
+	uint8_t sig[IPC_TLS_SIG_MAX];
+};
+
 struct ipc_item_result {
 	uint8_t outcome;         /* enum ipc_outcome */
 	char text[64];
@@ -279,19 +311,23 @@ union ipc_payload {
 	struct ipc_admin_res admin_res;
 	struct ipc_screenshot_res screenshot_res;
 	struct ipc_sip_state sip_state;
+	struct ipc_tls_cert tls_cert;
+	struct ipc_tls_sign_req tls_sign_req;
+	struct ipc_tls_sign_res tls_sign_res;
 };
 
 /* ---- the table ---- */
 
-enum ipc_field_kind { IPC_F_U8, IPC_F_U16, IPC_F_U32, IPC_F_U64, IPC_F_I64, IPC_F_STR, IPC_F_ARRAY };
+enum ipc_field_kind { IPC_F_U8, IPC_F_U16, IPC_F_U32, IPC_F_U64, IPC_F_I64, IPC_F_STR, IPC_F_ARRAY, IPC_F_BYTES };
 
 struct ipc_field {
 	const char *name;
 	enum ipc_field_kind kind;
 	size_t offset;           /* in the decoded struct */
-	size_t size;             /* STR: char array size (max length + 1); ARRAY: element size */
+	size_t size;             /* STR: char array size (max length + 1); ARRAY: element size;
+				  * BYTES: octet array size (the maximum) */
 	size_t max;              /* ARRAY: max elements */
-	size_t count_offset;     /* ARRAY: offset of its uint16_t count */
+	size_t count_offset;     /* ARRAY, BYTES: offset of its uint16_t count */
 	const struct ipc_field *sub;  /* ARRAY: element fields */
 	size_t nsub;
 };

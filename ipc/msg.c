@@ -11,6 +11,8 @@
 #define F_U64(s, f) F_INT(s, f, IPC_F_U64)
 #define F_I64(s, f) F_INT(s, f, IPC_F_I64)
 #define F_STR(s, f) { #f, IPC_F_STR, offsetof(struct s, f), sizeof(((struct s *)0)->f), 0, 0, NULL, 0 }
+#define F_BYTES(s, f, cnt) { #f, IPC_F_BYTES, offsetof(struct s, f), sizeof(((struct s *)0)->f), 0, \
+		offsetof(struct s, cnt), NULL, 0 }
 #define F_ARRAY(s, f, cnt, sub) { #f, IPC_F_ARRAY, offsetof(struct s, f), sizeof(((struct s *)0)->f[0]), \
 		NELEM(((struct s *)0)->f), offsetof(struct s, cnt), sub, NELEM(sub) }
 
@@ -142,6 +144,20 @@ static const struct ipc_field sip_state_fields[] = {
 	F_STR(ipc_sip_state, detail),
 };
 
+static const struct ipc_field tls_cert_fields[] = {
+	F_STR(ipc_tls_cert, chain),
+};
+
+static const struct ipc_field tls_sign_req_fields[] = {
+	F_U16(ipc_tls_sign_req, alg),
+	F_BYTES(ipc_tls_sign_req, in, in_len),
+};
+
+static const struct ipc_field tls_sign_res_fields[] = {
+	F_U8(ipc_tls_sign_res, ok),
+	F_BYTES(ipc_tls_sign_res, sig, sig_len),
+};
+
 #define DEF(t, who, fd, s, f) [t] = { t, #t, who, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
 #define DEF0(t, who, s) [t] = { t, #t, who, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
 
@@ -166,6 +182,9 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF(IPC_ADMIN_RES, EXEC, false, ipc_admin_res, admin_res_fields),
 	DEF(IPC_SCREENSHOT_RES, EXEC, true, ipc_screenshot_res, screenshot_res_fields),
 	DEF(IPC_SIP_STATE, SIP, false, ipc_sip_state, sip_state_fields),
+	DEF(IPC_TLS_CERT, EXEC, false, ipc_tls_cert, tls_cert_fields),
+	DEF(IPC_TLS_SIGN_REQ, HTTP, false, ipc_tls_sign_req, tls_sign_req_fields),
+	DEF(IPC_TLS_SIGN_RES, EXEC, false, ipc_tls_sign_res, tls_sign_res_fields),
 };
 
 static size_t field_len(const struct ipc_field *f, size_t n, int want_max)
@@ -180,6 +199,7 @@ static size_t field_len(const struct ipc_field *f, size_t n, int want_max)
 		case IPC_F_U64:
 		case IPC_F_I64: len += 8; break;
 		case IPC_F_STR: len += 2 + (want_max ? f[i].size - 1 : 0); break;
+		case IPC_F_BYTES: len += 2 + (want_max ? f[i].size : 0); break;
 		case IPC_F_ARRAY:
 			len += 2 + (want_max ? f[i].max * field_len(f[i].sub, f[i].nsub, 1) : 0);
 			break;

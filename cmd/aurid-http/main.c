@@ -1,6 +1,8 @@
 /*
  * aurid-http: the unprivileged HTTP front-end.  Started by the supervisor
- * with its channel on fd 3 and the listening sockets as --listen-fd N.
+ * with its channel on fd 3, the HTTP listening sockets as --listen-fd N and
+ * the HTTPS ones as --tls-listen-fd N.  It never holds the HTTPS key: the
+ * executor sends the certificate and signs each handshake.
  */
 #include "../../services/common/boringssl_check.h"
 #include "../../services/common/child.h"
@@ -9,6 +11,7 @@
 #include "../../services/http/server.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: aurid-http --listen-fd N [--listen-fd N ...]\n"
+	fprintf(stderr, "usage: aurid-http [--listen-fd N ...] [--tls-listen-fd N ...]\n"
 			"aurid-http is started by aurid; it is not meant to be run by hand.\n");
 }
 
@@ -32,8 +35,9 @@ int main(int argc, char **argv)
 {
 	static struct child_start start;
 	static struct frontend fe;
-	int fds[LISTEN_MAX];
-	size_t nfds = 0;
+	int fds[LISTEN_MAX], tls_fds[LISTEN_MAX];
+	size_t nfds = 0, ntls = 0;
+	struct http_tls_ops tls = { .sign = frontend_tls_sign, .arg = &fe };
 	struct ipc_chan sup;
 	struct http_server *srv;
 	struct http_limits lim;
@@ -44,12 +48,18 @@ int main(int argc, char **argv)
 	/* Screenshots are encoded on the worker pool: one thread per core. */
 	setenv("UV_THREADPOOL_SIZE", "2", 1);
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--listen-fd") != 0 || i + 1 >= argc || nfds >= LISTEN_MAX ||
-		    child_arg_fd(argv[++i], &fds[nfds]) != 0) {
+		bool is_tls = strcmp(argv[i], "--tls-listen-fd") == 0;
+		int *to = is_tls ? &tls_fds[ntls] : &fds[nfds];
+
+		if ((!is_tls && strcmp(argv[i], "--listen-fd") != 0) || i + 1 >= argc ||
+		    (is_tls ? ntls : nfds) >= LISTEN_MAX || child_arg_fd(argv[++i], to) != 0) {
 			usage();
 			return 2;
 		}
-		nfds++;
+		if (is_tls)
+			ntls++;
+		else
+			nfds++;
 	}
 	if (boringssl_check() != 0) {
 		log_err("the crypto library loaded is not BoringSSL: refusing to run");
@@ -71,11 +81,12 @@ int main(int argc, char **argv)
 		.header_timeout_ms = start.cfg.http_header_timeout_ms,
 		.idle_timeout_ms = start.cfg.http_idle_timeout_ms,
 	};
-	if (http_server_start(loop, fds, nfds, &lim, routes_handle, &fe, &srv) != 0) {
+	if (http_server_start_tls(loop, fds, nfds, tls_fds, ntls, &lim, &tls, routes_handle, &fe, &srv) != 0) {
 		log_err("cannot start the HTTP server");
 		return 1;
 	}
-	log_info("serving HTTP on %zu socket(s)", nfds);
+	fe.srv = srv;
+	log_info("serving HTTP on %zu socket(s), HTTPS on %zu", nfds, ntls);
 	uv_signal_init(loop, &sigterm);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_run(loop, UV_RUN_DEFAULT);

@@ -50,11 +50,15 @@ static const struct key keys[] = {
 	{ "aurid.hal", K_HAL, OFF(hal), 0, 0, 0, "linux", R_SUP | R_EXEC },
 	{ "aurid.sim.fb_geometry", K_GEOMETRY, 0, 0, 0, 0, "480x272", R_SUP | R_EXEC },
 	LISTEN("aurid.http.listen", http_listen, "0.0.0.0:80", R_SUP | R_HTTP),
-	LISTEN("aurid.https.listen", https_listen, "0.0.0.0:443", R_SUP | R_HTTP),
-	STR("aurid.https.cert", https_cert, "", R_SUP | R_HTTP),
+	/* The executor too: the generated certificate names these addresses. */
+	LISTEN("aurid.https.listen", https_listen, "0.0.0.0:443", R_SUP | R_HTTP | R_EXEC),
+	/* Read by the executor, which holds the key; aurid-http gets the chain over IPC. */
+	STR("aurid.https.cert", https_cert, "", R_SUP | R_EXEC),
+	/* 1: plain-HTTP action requests are redirected to the first HTTPS address. */
+	BOOL("aurid.http.redirect_https", http_redirect_https, "0", R_HTTP),
 	STR("aurid.https.key", https_key, "", R_SUP | R_EXEC),
 	SIP_LISTEN("aurid.sip.listen", sip_listen, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060", R_SUP | R_SIP),
-	/* Each remembered UDP transaction holds its request (~5-10 KiB) for
+	/* Each remembered UDP transaction holds its request (~4.5 KiB resident) for
 	 * 32 s, so this caps aurid-sip's memory and its sustained UDP rate. */
 	UINT("aurid.sip.udp_transactions", sip_udp_transactions, 16, 1000000, "4096", R_SIP),
 	STR("aurid.telephony", telephony, "none", R_SUP | R_EXEC),

@@ -11,6 +11,7 @@
 #include "lockout.h"
 #include "rate.h"
 #include "store.h"
+#include "tls.h"
 #include "trust.h"
 #include "users.h"
 
@@ -305,6 +306,49 @@ static void refuse_now(struct executor *ex, struct front *f, uint32_t id, const 
 	executor_finish(ex, f, f->generation, id, req, user, res);
 }
 
+/*
+ * A handshake's signature for aurid-http.  Preconditions: the request came
+ * on the http channel (checked by the caller); tls_key_sign checks the
+ * algorithm, the input's shape and the rate.  Signing takes tens of
+ * microseconds, so it is done at once and nothing is left outstanding.
+ */
+static void tls_answer_sign(struct executor *ex, struct uvchan *u, uint32_t id, const struct ipc_tls_sign_req *req)
+{
+	struct ipc_tls_sign_res res = { 0 };
+	size_t n = 0;
+	int r = -ENOKEY;
+
+	if (ex->tls)
+		r = tls_key_sign(ex->tls, req->alg, req->in, req->in_len, res.sig, sizeof(res.sig), &n);
+	if (r == 0) {
+		res.ok = 1;
+		res.sig_len = (uint16_t)n;
+	} else if (r == -EAGAIN) {
+		log_debug("https: over the signature rate cap: refused");
+	} else {
+		log_warn("https: signature refused (algorithm 0x%04x, %u bytes): %s", req->alg, req->in_len,
+			 strerror(-r));
+	}
+	uvchan_send(u, IPC_TLS_SIGN_RES, id, &res, -1);
+}
+
+/* The certificate chain goes to aurid-http whenever its channel comes up. */
+static void tls_send_cert(struct executor *ex, struct uvchan *u)
+{
+	struct ipc_tls_cert *m;
+
+	if (!ex->tls)
+		return;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		uvchan_close(u, -ENOMEM);
+		return;
+	}
+	snprintf(m->chain, sizeof(m->chain), "%s", tls_key_chain(ex->tls));
+	uvchan_send(u, IPC_TLS_CERT, 0, m, -1);
+	free(m);
+}
+
 static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd)
 {
 	struct front *f = u->data;
@@ -321,6 +365,10 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		ex->sip = msg->sip_state;
 		log_info("sip: trusted servers [%s], registration %u (%s)", ex->sip.trusted, ex->sip.reg_state,
 			 ex->sip.detail);
+		return;
+	}
+	if (type == IPC_TLS_SIGN_REQ && f->role == IPC_ROLE_HTTP) {
+		tls_answer_sign(ex, u, id, &msg->tls_sign_req);
 		return;
 	}
 	if (type != IPC_ACTION_REQ) {
@@ -401,6 +449,8 @@ int executor_attach_front(struct executor *ex, enum ipc_role role, int fd)
 	f->ch = u;
 	/* The front-end waits for our HELLO before it sends requests. */
 	uvchan_send(u, IPC_HELLO, 0, &hello, -1);
+	if (role == IPC_ROLE_HTTP)
+		tls_send_cert(ex, u);
 	log_info("channel to %s up", ipc_role_name(role));
 	return 0;
 }
@@ -505,6 +555,10 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 	}
 	if ((r = consent_init(ex, args)) != 0)
 		return r;
+	if (cfg->https_listen[0] && (r = tls_key_open(cfg, &ex->tls, err, sizeof(err))) != 0) {
+		log_err("https: %s", err);
+		return r;
+	}
 	jobs_init(ex);
 	uv_idle_init(loop, &ex->commit_idle);
 	uv_check_init(loop, &ex->commit_check);
@@ -532,6 +586,8 @@ void executor_close(struct executor *ex)
 	if (ex->lockout)
 		lockout_free(ex->lockout);
 	digest_free(ex->digest);
+	tls_key_free(ex->tls);
+	ex->tls = NULL;
 	if (ex->rate)
 		rate_free(ex->rate);
 	if (ex->audit)

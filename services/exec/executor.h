@@ -39,6 +39,7 @@ struct fb;
 struct job;
 struct reply;
 struct consent_state;
+struct tls_key;
 
 /* A front-end link (aurid-http, later aurid-sip).  Its generation changes
  * when the channel is replaced, so an answer for a request that came on a
@@ -77,6 +78,7 @@ struct executor {
 	struct keypad_out *keypad;
 	struct fb *fb;                   /* the screen: prompt and screenshots */
 	struct consent_state *consent;
+	struct tls_key *tls;             /* the HTTPS key (tls.c); NULL without aurid.https.listen */
 
 	struct uvchan sup;
 	struct front fronts[2];          /* [0] http, [1] sip */

@@ -20,6 +20,8 @@ static void exec_fail_all(struct frontend *fe)
 		}
 	}
 	fe->npending = 0;
+	/* Handshakes waiting for a signature fail too; their clients retry. */
+	frontend_tls_fail_all(fe);
 }
 
 static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_payload *msg, int fd)
@@ -43,6 +45,14 @@ static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_
 	}
 	if (fd >= 0)
 		close(fd);
+	if (type == IPC_TLS_CERT) {
+		frontend_tls_cert(fe, &msg->tls_cert);
+		return;
+	}
+	if (type == IPC_TLS_SIGN_RES) {
+		frontend_tls_sign_res(fe, id, &msg->tls_sign_res);
+		return;
+	}
 	if (type != IPC_ACTION_RES) {
 		log_warn("unexpected %s from the executor", ipc_msg_def(type)->name);
 		uvchan_close(u, -EPROTO);

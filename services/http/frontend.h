@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #define FRONTEND_PENDING_MAX 4096     /* power of two: ids index a ring */
+#define FRONTEND_SIGNS_MAX   256      /* power of two: TLS signatures asked of the executor at once */
 
 struct pending {
 	struct http_conn *conn;
@@ -26,6 +27,13 @@ struct pending {
 	bool download;             /* screenshots: as an attachment */
 };
 
+/* A handshake waiting for its signature from the executor (tls.c). */
+struct pending_sign {
+	struct http_conn *conn;
+	uint32_t id;
+	bool in_use;
+};
+
 struct frontend {
 	uv_loop_t *loop;
 	struct aurid_config cfg;
@@ -34,6 +42,10 @@ struct frontend {
 	uint32_t next_id;
 	unsigned npending;
 	struct pending pending[FRONTEND_PENDING_MAX];
+	struct http_server *srv;   /* for the certificate the executor sends */
+	uint32_t sign_next;
+	unsigned nsigns;
+	struct pending_sign signs[FRONTEND_SIGNS_MAX];
 };
 
 void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_config *cfg);
@@ -52,6 +64,14 @@ void frontend_submit_screenshot(struct frontend *fe, struct http_conn *conn, con
  * pool and written to conn (screenshot.c). */
 void screenshot_answer(struct frontend *fe, struct http_conn *conn, const struct ipc_screenshot_res *res, int fd,
 		       int format, bool download);
+
+/* HTTPS (tls.c): the handshake signature hook for http_server_start_tls,
+ * the executor's certificate and signatures, and failing every signature in
+ * flight when the executor goes away. */
+int frontend_tls_sign(void *arg, struct http_conn *c, uint16_t alg, const uint8_t *in, size_t len);
+void frontend_tls_cert(struct frontend *fe, const struct ipc_tls_cert *m);
+void frontend_tls_sign_res(struct frontend *fe, uint32_t id, const struct ipc_tls_sign_res *m);
+void frontend_tls_fail_all(struct frontend *fe);
 
 /* The HTTP handler (routes.c): paths, methods, parsing, answers. */
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg);

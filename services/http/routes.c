@@ -429,6 +429,48 @@ static void handle_screenshot(struct frontend *fe, struct http_conn *c, const st
 	frontend_submit_screenshot(fe, c, out, json, fmt, download);
 }
 
+/*
+ * aurid.http.redirect_https: a plain action request is sent to the first
+ * address of aurid.https.listen, on the host the client asked for (Host
+ * without its port).  The Host goes into a header we write, so only a
+ * plain name, an IPv4 address or a bracketed IPv6 address is taken.
+ * false if no redirect is possible (then the request is served as usual).
+ */
+static bool redirect_https(struct frontend *fe, struct http_conn *c, const struct http_request *req)
+{
+	char first[80], host[256], phost[64], loc[HTTP_URI_MAX + 512];
+	const char *h = req->host, *end;
+	unsigned port;
+	size_t n;
+
+	if (req->tls || !fe->cfg.http_redirect_https || !fe->cfg.https_listen[0] || !h)
+		return false;
+	n = strcspn(fe->cfg.https_listen, ",");
+	if (n >= sizeof(first))
+		return false;
+	memcpy(first, fe->cfg.https_listen, n);
+	first[n] = '\0';
+	if (config_split_hostport(first, phost, sizeof(phost), &port) < 0)
+		return false;
+	end = h[0] == '[' ? strchr(h, ']') : strchr(h, ':');
+	if (h[0] == '[')
+		end = end ? end + 1 : NULL;
+	else if (!end)
+		end = h + strlen(h);
+	if (!end || end == h || (size_t)(end - h) >= sizeof(host))
+		return false;
+	for (const char *p = h; p < end; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']'))
+			return false;
+	}
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	snprintf(loc, sizeof(loc), "Location: https://%s:%u%s\r\n", host, port, req->url);
+	respond_text(c, 301, loc, "this service is served over HTTPS\n");
+	return true;
+}
+
 void routes_handle(struct http_conn *c, const struct http_request *req, void *arg)
 {
 	struct frontend *fe = arg;
@@ -464,6 +506,8 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 		respond_simple(c, 405, "Allow: GET, HEAD\r\n", "actions are GET requests", json);
 		goto done;
 	}
+	if (redirect_https(fe, c, req))
+		goto done;
 	r = action_parse(req->query, strlen(req->query), parsed, err, sizeof(err));
 	if (r == -E2BIG && strlen(req->query) > ACTION_TEXT_MAX) {
 		refuse_to_exec(fe, c, out, 414, err, json);

@@ -18,6 +18,15 @@
  * Answers given while the parse loop runs (the handler answered at once)
  * are collected in one buffer and written with one write(2) when the loop
  * ends, so a pipelined burst costs one write (see conn_flush).
+ *
+ * HTTPS puts BoringSSL between the socket and those steps, with memory
+ * BIOs: ciphertext from uv_read goes into the SSL, plaintext out of
+ * SSL_read goes where a plain read would have gone (conn_got), answers go
+ * through SSL_write and the SSL's output to the socket (tls_send_out).
+ * Nothing else changes: the parser, the limits and the timers see
+ * plaintext.  The handshake's signature is made by aurid-exec (the private
+ * key method below); the connection waits for it like it waits for an
+ * answer, and is not freed while it is outstanding.
  */
 #include "server.h"
 
@@ -26,7 +35,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <http_parser.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +58,8 @@
 #define HTTP_WBUF_FLUSH     (64 * 1024)   /* collected answers written before parsing on */
 #define HTTP_LINGER_MS      1000
 #define HTTP_HNAME_MAX      24            /* longer header names are none of ours */
+#define HTTP_TLS_RBUF       (16 * 1024 + 512)  /* one TLS record and its overhead */
+#define HTTP_TLS_CIPHER_MAX (64 * 1024)   /* ciphertext kept in the SSL before reading stops */
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
@@ -76,7 +92,21 @@ static const struct {
 };
 
 enum http_hstate { HS_NONE, HS_FIELD, HS_VALUE };
-enum http_timer { TIMER_NONE, TIMER_IDLE, TIMER_REQUEST, TIMER_LINGER };
+enum http_timer { TIMER_NONE, TIMER_IDLE, TIMER_REQUEST, TIMER_LINGER, TIMER_HANDSHAKE };
+
+/* The TLS side of an HTTPS connection. */
+struct http_tls_conn {
+	SSL *ssl;
+	BIO *rbio, *wbio;                     /* owned by ssl */
+	size_t sig_len;
+	uint8_t sig[HTTP_TLS_SIG_MAX];
+	unsigned ready : 1;                   /* the handshake is complete */
+	unsigned signing : 1;                 /* a signature is being made elsewhere */
+	unsigned sig_failed : 1;
+	unsigned pumping : 1;                 /* inside tls_pump */
+	unsigned again : 1;                   /* tls_pump was asked for meanwhile */
+	char cbuf[HTTP_TLS_RBUF];             /* ciphertext read from the socket */
+};
 
 /* The strings of one request; the URL and kept header values are bounded by HTTP_HEADERS_MAX. */
 struct http_strings {
@@ -125,6 +155,7 @@ struct http_conn {
 	int err_status;
 	const char *err_text;
 
+	struct http_tls_conn *tls;            /* NULL for plain HTTP */
 	struct http_request req;              /* the pending request */
 	struct http_wbuf *out;                /* answers not yet handed to uv_write */
 	struct http_wbuf *spare;              /* a finished buffer kept for reuse */
@@ -151,6 +182,12 @@ struct http_conn {
 	unsigned shut_done : 1;
 	unsigned closing : 1;
 	unsigned admitted : 1;
+	unsigned tls_listener : 1;            /* accepted on an HTTPS socket */
+};
+
+struct http_listener {
+	uv_tcp_t tcp;
+	int tls;
 };
 
 struct http_server {
@@ -166,7 +203,9 @@ struct http_server {
 	struct http_stats stats;
 	time_t date_t;
 	char date[48];                        /* "Date: ...\r\n" for date_t */
-	uv_tcp_t ls[];
+	SSL_CTX *tls_ctx;                     /* NULL until a certificate is set */
+	struct http_tls_ops tls_ops;
+	struct http_listener ls[];
 };
 
 static const char resp_503[] = "HTTP/1.1 503 Service Unavailable\r\n"
@@ -179,6 +218,9 @@ static void conn_settle(struct http_conn *c);
 static void conn_finish(struct http_conn *c);
 static void conn_close(struct http_conn *c);
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void tls_pump(struct http_conn *c);
+static void conn_eof(struct http_conn *c);
+static void tls_send_out(struct http_conn *c);
 
 static uint64_t now_ns(void)
 {
@@ -192,8 +234,10 @@ static uint64_t now_ns(void)
 
 static void server_maybe_free(struct http_server *s)
 {
-	if (s->stopping && s->nls_open == 0 && s->nalloc == 0)
+	if (s->stopping && s->nls_open == 0 && s->nalloc == 0) {
+		SSL_CTX_free(s->tls_ctx);
 		free(s);
+	}
 }
 
 static void on_listener_close(uv_handle_t *h)
@@ -280,6 +324,21 @@ static void conn_flush(struct http_conn *c)
 
 	if (!w || w->len == 0 || c->closing)
 		return;
+	if (c->tls) {
+		/* Into records in the memory BIO (which takes it all), then to the socket. */
+		if (!c->tls->ready || SSL_write(c->tls->ssl, w->data, (int)w->len) != (int)w->len) {
+			ERR_clear_error();
+			conn_close(c);
+			return;
+		}
+		w->len = 0;
+		if (w->cap > HTTP_WBUF_KEEP) {
+			c->out = NULL;
+			free(w);
+		}
+		tls_send_out(c);
+		return;
+	}
 	b = uv_buf_init(w->data, (unsigned)w->len);
 	r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 	if (r >= 0 && (size_t)r == w->len) {
@@ -729,7 +788,7 @@ static void request_fill(struct http_conn *c)
 	r->host = hdr_value(c, HDR_HOST);
 	r->peer = c->peer;
 	r->peer_port = c->peer_port;
-	r->tls = 0;
+	r->tls = c->tls != NULL;
 	r->t_recv_ns = c->begun ? c->t_req : c->t_data;
 	r->error_status = c->err_status;
 	r->error = c->err_text;
@@ -825,11 +884,9 @@ static void conn_parse(struct http_conn *c)
 
 /* ---- reading ------------------------------------------------------------ */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* Free room at the end of rbuf, made by moving or growing it; 0 if none. */
+static size_t rbuf_room(struct http_conn *c)
 {
-	struct http_conn *c = h->data;
-
-	(void)suggested;
 	/* Nothing will parse what comes now: read it over the old bytes. */
 	if (c->failed || c->finishing)
 		c->roff = c->rlen = 0;
@@ -847,15 +904,37 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 			c->rcap = cap;
 		}
 	}
-	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+	return c->rcap - c->rlen;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct http_conn *c = h->data;
+	size_t room;
+
+	(void)suggested;
+	if (c->tls) {
+		*buf = uv_buf_init(c->tls->cbuf, sizeof(c->tls->cbuf));
+		return;
+	}
+	room = rbuf_room(c);
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)room);
 }
 
 static void conn_read_start(struct http_conn *c)
 {
+	if (c->reading && c->tls && c->tls->ready && !c->closing &&
+	    (SSL_pending(c->tls->ssl) > 0 || BIO_pending(c->tls->rbio) > 0)) {
+		tls_pump(c);
+		return;
+	}
 	if (c->reading || c->eof || c->closing)
 		return;
 	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
 		c->reading = 1;
+	/* Plaintext may wait in the SSL: no socket event would announce it. */
+	if (c->reading && c->tls && c->tls->ready)
+		tls_pump(c);
 }
 
 static void conn_read_stop(struct http_conn *c)
@@ -866,21 +945,39 @@ static void conn_read_stop(struct http_conn *c)
 	c->reading = 0;
 }
 
+/* n plaintext bytes have arrived at rbuf + rlen. */
+static void conn_got(struct http_conn *c, size_t n)
+{
+	if (c->failed || c->finishing)
+		return;
+	if (c->rlen == c->roff)
+		c->t_data = now_ns();
+	c->rlen += n;
+	if (!c->pending)
+		conn_parse(c);
+	else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX)
+		conn_read_stop(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct http_conn *c = st->data;
 
-	(void)buf;
-	if (n > 0) {
-		if (c->failed || c->finishing)
+	if (n > 0 && c->tls) {
+		if (c->closing)
 			return;
-		if (c->rlen == c->roff)
-			c->t_data = now_ns();
-		c->rlen += (size_t)n;
-		if (!c->pending)
-			conn_parse(c);
-		else if (c->rlen - c->roff >= HTTP_PIPELINE_MAX)
+		if (BIO_write(c->tls->rbio, buf->base, (int)n) != (int)n) {
+			conn_close(c);
+			return;
+		}
+		tls_pump(c);
+		/* Bounded like rbuf: what the SSL holds unread stops the reading. */
+		if (!c->closing && BIO_pending(c->tls->rbio) > HTTP_TLS_CIPHER_MAX)
 			conn_read_stop(c);
+		return;
+	}
+	if (n > 0) {
+		conn_got(c, (size_t)n);
 		return;
 	}
 	if (n == 0)
@@ -896,7 +993,13 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		conn_close(c);
 		return;
 	}
+	conn_eof(c);
+}
+
+static void conn_eof(struct http_conn *c)
+{
 	/* EOF may be a half-close after the last request: its answers are still wanted. */
+	conn_read_stop(c);
 	c->eof = 1;
 	if (c->finishing) {
 		if (c->shut_done)
@@ -932,6 +1035,14 @@ static void conn_finish(struct http_conn *c)
 	conn_flush(c);
 	if (c->closing)
 		return;
+	if (c->tls && c->tls->ready) {
+		/* close_notify before FIN: the client can tell our end from a truncation. */
+		SSL_shutdown(c->tls->ssl);
+		ERR_clear_error();
+		tls_send_out(c);
+		if (c->closing)
+			return;
+	}
 	c->shut_sent = 1;
 	c->shut.data = c;
 	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
@@ -985,6 +1096,10 @@ static void conn_free(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 
+	if (c->tls) {
+		SSL_free(c->tls->ssl);
+		free(c->tls);
+	}
 	free(c->out);
 	free(c->spare);
 	free(c->rbuf);
@@ -998,7 +1113,7 @@ static void on_conn_close(uv_handle_t *h)
 {
 	struct http_conn *c = h->data;
 
-	if (--c->nhandles == 0 && !c->pending)
+	if (--c->nhandles == 0 && !c->pending && !(c->tls && c->tls->signing))
 		conn_free(c);
 }
 
@@ -1052,9 +1167,287 @@ static void on_timer(uv_timer_t *t)
 	case TIMER_LINGER:
 		conn_close(c);
 		break;
+	case TIMER_HANDSHAKE:
+		/* A TLS slowloris: no request line can be late if the handshake never ends. */
+		c->srv->stats.timeouts++;
+		c->srv->stats.tls_failed++;
+		log_debug("http: %s:%u: TLS handshake timeout", c->peer, c->peer_port);
+		conn_close(c);
+		break;
 	case TIMER_NONE:
 		break;
 	}
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/*
+ * The SSL's output (handshake records, answers, alerts) to the socket:
+ * uv_try_write straight from the BIO's memory when the kernel takes it
+ * all, else a copy queued with uv_write (whose on_write releases it).
+ */
+static void tls_send_out(struct http_conn *c)
+{
+	const uint8_t *data;
+	struct http_wbuf *w;
+	size_t len, off = 0;
+	uv_buf_t b;
+	int r;
+
+	if (c->closing || !BIO_mem_contents(c->tls->wbio, &data, &len) || len == 0)
+		return;
+	b = uv_buf_init((char *)data, (unsigned)len);
+	r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (r >= 0 && (size_t)r == len) {
+		BIO_reset(c->tls->wbio);
+		return;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		log_debug("http: %s:%u: write: %s", c->peer, c->peer_port, uv_strerror(r));
+		conn_close(c);
+		return;
+	}
+	if (r > 0)
+		off = (size_t)r;
+	w = malloc(sizeof(*w) + len - off);
+	if (!w) {
+		conn_close(c);
+		return;
+	}
+	w->conn = c;
+	w->cap = w->len = len - off;
+	memcpy(w->data, data + off, len - off);
+	BIO_reset(c->tls->wbio);
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+		free(w);
+		conn_close(c);
+		return;
+	}
+	c->nwrites++;
+}
+
+static void tls_fail(struct http_conn *c, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	c->srv->stats.tls_failed++;
+	log_debug("http: %s:%u: TLS %s: %s", c->peer, c->peer_port, what,
+		  e ? ERR_reason_error_string(e) : "no reason");
+	ERR_clear_error();
+	/* The alert, if the SSL made one, goes out before the close. */
+	tls_send_out(c);
+	conn_close(c);
+}
+
+/*
+ * Drive the SSL: the handshake until it completes, then plaintext into
+ * rbuf while the plain side reads, then whatever the SSL wants to send.
+ * Re-entered from below (an answer given at once resumes reading): the
+ * inner call only asks the outer one to go round again.
+ */
+static void tls_pump(struct http_conn *c)
+{
+	struct http_tls_conn *t = c->tls;
+
+	if (t->pumping) {
+		t->again = 1;
+		return;
+	}
+	t->pumping = 1;
+	do {
+		t->again = 0;
+		if (!t->ready) {
+			int r, e;
+
+			if (t->signing)
+				break;
+			r = SSL_do_handshake(t->ssl);
+			if (r != 1) {
+				e = SSL_get_error(t->ssl, r);
+				if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_PRIVATE_KEY_OPERATION)
+					tls_fail(c, "handshake");
+				break;
+			}
+			t->ready = 1;
+			c->srv->stats.tls_handshakes++;
+			timer_stop(c);
+			timer_arm(c, TIMER_IDLE, c->srv->lim.idle_timeout_ms);
+		}
+		while (c->reading && !c->closing) {
+			size_t room = rbuf_room(c);
+			int n, e;
+
+			if (room == 0) {
+				conn_read_stop(c);
+				break;
+			}
+			n = SSL_read(t->ssl, c->rbuf + c->rlen, room > INT_MAX ? INT_MAX : (int)room);
+			if (n > 0) {
+				conn_got(c, (size_t)n);
+				continue;
+			}
+			e = SSL_get_error(t->ssl, n);
+			if (e == SSL_ERROR_WANT_READ)
+				break;
+			if (e == SSL_ERROR_ZERO_RETURN) {
+				/* close_notify: the client's end, as EOF is for plain HTTP. */
+				ERR_clear_error();
+				conn_eof(c);
+				break;
+			}
+			tls_fail(c, "read");
+			break;
+		}
+	} while (t->again && !c->closing);
+	t->pumping = 0;
+	if (!c->closing)
+		tls_send_out(c);
+}
+
+static enum ssl_private_key_result_t pk_sign(SSL *ssl, uint8_t *out, size_t *out_len, size_t max_out,
+					     uint16_t alg, const uint8_t *in, size_t in_len)
+{
+	struct http_conn *c = SSL_get_app_data(ssl);
+	struct http_server *s = c->srv;
+
+	(void)out;
+	(void)max_out;
+	*out_len = 0;
+	if (alg != SSL_SIGN_ECDSA_SECP256R1_SHA256 || !s->tls_ops.sign)
+		return ssl_private_key_failure;
+	c->tls->sig_len = 0;
+	c->tls->sig_failed = 0;
+	if (s->tls_ops.sign(s->tls_ops.arg, c, alg, in, in_len) < 0)
+		return ssl_private_key_failure;
+	c->tls->signing = 1;
+	return ssl_private_key_retry;
+}
+
+static enum ssl_private_key_result_t pk_complete(SSL *ssl, uint8_t *out, size_t *out_len, size_t max_out)
+{
+	struct http_conn *c = SSL_get_app_data(ssl);
+	struct http_tls_conn *t = c->tls;
+
+	if (t->signing)
+		return ssl_private_key_retry;
+	if (t->sig_failed || t->sig_len == 0 || t->sig_len > max_out)
+		return ssl_private_key_failure;
+	memcpy(out, t->sig, t->sig_len);
+	*out_len = t->sig_len;
+	return ssl_private_key_success;
+}
+
+static const SSL_PRIVATE_KEY_METHOD pk_method = {
+	.sign = pk_sign,
+	.decrypt = NULL,
+	.complete = pk_complete,
+};
+
+void http_tls_sign_done(struct http_conn *c, const uint8_t *sig, size_t len)
+{
+	struct http_tls_conn *t = c ? c->tls : NULL;
+
+	if (!t || !t->signing) {
+		log_err("http: a signature for a connection that asked for none");
+		return;
+	}
+	t->signing = 0;
+	if (len == 0 || len > sizeof(t->sig)) {
+		t->sig_failed = 1;
+	} else {
+		memcpy(t->sig, sig, len);
+		t->sig_len = len;
+	}
+	if (c->closing) {
+		/* Timed out or stopped meanwhile: the memory waited only for this. */
+		if (c->nhandles == 0 && !c->pending)
+			conn_free(c);
+		return;
+	}
+	tls_pump(c);
+}
+
+static int tls_conn_new(struct http_conn *c)
+{
+	struct http_tls_conn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->ssl = SSL_new(c->srv->tls_ctx);
+	t->rbio = BIO_new(BIO_s_mem());
+	t->wbio = BIO_new(BIO_s_mem());
+	if (!t->ssl || !t->rbio || !t->wbio) {
+		BIO_free(t->rbio);
+		BIO_free(t->wbio);
+		SSL_free(t->ssl);
+		free(t);
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	SSL_set_accept_state(t->ssl);
+	SSL_set_app_data(t->ssl, c);
+	c->tls = t;
+	return 0;
+}
+
+int http_server_set_certificate(struct http_server *s, const char *pem)
+{
+	static const uint16_t sigalgs[] = { SSL_SIGN_ECDSA_SECP256R1_SHA256 };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = NULL;
+	EVP_PKEY *pub = NULL;
+	int r = -EINVAL;
+
+	if (!ctx || !b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	pub = x ? X509_get_pubkey(x) : NULL;
+	/* The executor signs with ECDSA P-256 only: any other key could not complete a handshake. */
+	if (!pub || EVP_PKEY_id(pub) != EVP_PKEY_EC || EVP_PKEY_bits(pub) != 256 || !SSL_CTX_use_certificate(ctx, x))
+		goto out;
+	for (;;) {
+		X509 *extra = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+		if (!extra)
+			break;
+		if (!SSL_CTX_add0_chain_cert(ctx, extra)) {
+			X509_free(extra);
+			goto out;
+		}
+	}
+	/*
+	 * TLS 1.2 and 1.3 only; in 1.2 only ECDHE with AEAD (1.3 has nothing
+	 * else); X25519 and P-256; and the one signature the executor makes.
+	 */
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_strict_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+						"ECDHE-ECDSA-CHACHA20-POLY1305") ||
+	    !SSL_CTX_set1_curves_list(ctx, "X25519:P-256") ||
+	    !SSL_CTX_set_signing_algorithm_prefs(ctx, sigalgs, 1))
+		goto out;
+	SSL_CTX_set_private_key_method(ctx, &pk_method);
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	/* Existing connections keep the context they started with (SSL holds a reference). */
+	SSL_CTX_free(s->tls_ctx);
+	s->tls_ctx = ctx;
+	ctx = NULL;
+	r = 0;
+out:
+	if (r)
+		log_err("http: the certificate chain from the executor is not usable: %s",
+			ERR_peek_last_error() ? ERR_reason_error_string(ERR_peek_last_error()) : "not ECDSA P-256");
+	ERR_clear_error();
+	EVP_PKEY_free(pub);
+	X509_free(x);
+	BIO_free(b);
+	SSL_CTX_free(ctx);
+	return r;
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -1138,7 +1531,9 @@ static void conn_refuse(struct http_conn *c, const char *why)
 
 	c->srv->stats.refused++;
 	log_debug("http: refused a connection: %s", why);
-	(void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	/* On an HTTPS socket there is nobody to read plain text: just close. */
+	if (!c->tls_listener)
+		(void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
 		for (int i = 0; i < 8 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
 			;
@@ -1162,6 +1557,7 @@ static void on_connection(uv_stream_t *ls, int status)
 		return;
 	}
 	c->srv = s;
+	c->tls_listener = (unsigned)((struct http_listener *)(void *)ls)->tls;
 	s->nalloc++;
 	uv_tcp_init(s->loop, &c->tcp);
 	c->tcp.data = c;
@@ -1182,9 +1578,13 @@ static void on_connection(uv_stream_t *ls, int status)
 		conn_refuse(c, "too many connections from one source");
 		return;
 	}
+	if (c->tls_listener && !s->tls_ctx) {
+		conn_refuse(c, "no certificate from the executor yet");
+		return;
+	}
 	c->str = malloc(sizeof(*c->str));
 	c->rbuf = malloc(HTTP_RBUF_MIN);
-	if (!c->str || !c->rbuf) {
+	if (!c->str || !c->rbuf || (c->tls_listener && tls_conn_new(c) < 0)) {
 		conn_refuse(c, "out of memory");
 		return;
 	}
@@ -1211,7 +1611,10 @@ static void on_connection(uv_stream_t *ls, int status)
 		conn_close(c);
 		return;
 	}
-	timer_arm(c, TIMER_IDLE, s->lim.idle_timeout_ms);
+	if (c->tls)
+		timer_arm(c, TIMER_HANDSHAKE, s->lim.header_timeout_ms);
+	else
+		timer_arm(c, TIMER_IDLE, s->lim.idle_timeout_ms);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -1219,18 +1622,30 @@ static void on_connection(uv_stream_t *ls, int status)
 int http_server_start(uv_loop_t *loop, const int *fds, size_t nfds, const struct http_limits *lim,
 		      http_handler_fn fn, void *arg, struct http_server **out)
 {
+	return http_server_start_tls(loop, fds, nfds, NULL, 0, lim, NULL, fn, arg, out);
+}
+
+int http_server_start_tls(uv_loop_t *loop, const int *fds_plain, size_t nplain, const int *tls_fds, size_t ntls,
+			  const struct http_limits *lim, const struct http_tls_ops *tls,
+			  http_handler_fn fn, void *arg, struct http_server **out)
+{
 	struct http_server *s;
 	struct sigaction sa;
+	int fds[32];
+	size_t nfds = nplain + ntls;
 	int r = 0;
 	size_t i;
 
 	if (out)
 		*out = NULL;
-	if (!loop || !lim || !fn || !out || (nfds && !fds) || !lim->max_connections || !lim->max_per_source ||
+	if (!loop || !lim || !fn || !out || (nplain && !fds_plain) || (ntls && (!tls_fds || !tls || !tls->sign)) ||
+	    nfds > 32 || !lim->max_connections || !lim->max_per_source ||
 	    !lim->header_timeout_ms || !lim->idle_timeout_ms) {
 		r = -EINVAL;
 		goto close_fds;
 	}
+	for (i = 0; i < nfds; i++)
+		fds[i] = i < nplain ? fds_plain[i] : tls_fds[i - nplain];
 	s = calloc(1, sizeof(*s) + nfds * sizeof(s->ls[0]));
 	if (!s) {
 		r = -ENOMEM;
@@ -1247,18 +1662,21 @@ int http_server_start(uv_loop_t *loop, const int *fds, size_t nfds, const struct
 	s->lim = *lim;
 	s->fn = fn;
 	s->arg = arg;
+	if (tls)
+		s->tls_ops = *tls;
 	s->nls = nfds;
 	for (i = 0; i < nfds; i++) {
-		uv_tcp_init(loop, &s->ls[i]);
-		s->ls[i].data = s;
+		uv_tcp_init(loop, &s->ls[i].tcp);
+		s->ls[i].tcp.data = s;
+		s->ls[i].tls = i >= nplain;
 		s->nls_open++;
-		r = uv_tcp_open(&s->ls[i], fds[i]);
+		r = uv_tcp_open(&s->ls[i].tcp, fds[i]);
 		if (r < 0) {
 			close(fds[i]);
 			i++;
 			break;
 		}
-		r = uv_listen((uv_stream_t *)&s->ls[i], HTTP_LISTEN_BACKLOG, on_connection);
+		r = uv_listen((uv_stream_t *)&s->ls[i].tcp, HTTP_LISTEN_BACKLOG, on_connection);
 		if (r < 0) {
 			i++;
 			break;
@@ -1275,8 +1693,10 @@ int http_server_start(uv_loop_t *loop, const int *fds, size_t nfds, const struct
 	return 0;
 
 close_fds:
-	for (i = 0; fds && i < nfds; i++)
-		close(fds[i]);
+	for (i = 0; fds_plain && i < nplain; i++)
+		close(fds_plain[i]);
+	for (i = 0; tls_fds && i < ntls; i++)
+		close(tls_fds[i]);
 	return r;
 }
 
@@ -1288,8 +1708,8 @@ void http_server_stop(struct http_server *s)
 		return;
 	s->stopping = 1;
 	for (size_t i = 0; i < s->nls; i++) {
-		if (s->ls[i].data == s && !uv_is_closing((uv_handle_t *)&s->ls[i]))
-			uv_close((uv_handle_t *)&s->ls[i], on_listener_close);
+		if (s->ls[i].tcp.data == s && !uv_is_closing((uv_handle_t *)&s->ls[i].tcp))
+			uv_close((uv_handle_t *)&s->ls[i].tcp, on_listener_close);
 	}
 	for (c = s->conns; c; c = next) {
 		next = c->next;
@@ -1316,7 +1736,7 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 	c->pending = 0;
 	if (c->closing) {
 		/* The client has gone, or the server stopped: nobody to tell. */
-		if (c->nhandles == 0)
+		if (c->nhandles == 0 && !(c->tls && c->tls->signing))
 			conn_free(c);
 		return;
 	}

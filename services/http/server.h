@@ -46,7 +46,7 @@ struct http_request {
 	const char *host;
 	const char *peer;            /* numeric address; IPv4-mapped IPv6 shown as IPv4 */
 	uint16_t peer_port;
-	int tls;                     /* 1 if it came over HTTPS (later) */
+	int tls;                     /* 1 if it came over HTTPS */
 	uint64_t t_recv_ns;          /* CLOCK_MONOTONIC at the first byte */
 	int error_status;            /* 0, or 400/413/414/431: refused by the parser */
 	const char *error;           /* why, when error_status != 0 */
@@ -60,6 +60,8 @@ struct http_stats {
 	uint64_t errors;             /* requests with error_status set */
 	uint64_t timeouts;           /* connections closed by a header or idle timeout */
 	unsigned active;             /* connections open now */
+	uint64_t tls_handshakes;     /* HTTPS handshakes completed */
+	uint64_t tls_failed;         /* HTTPS handshakes refused or failed */
 };
 
 struct http_conn;
@@ -90,6 +92,36 @@ int http_server_start(uv_loop_t *loop, const int *fds, size_t nfds, const struct
  * and the server leak.
  */
 void http_server_stop(struct http_server *s);
+
+/*
+ * HTTPS.  The server never holds the private key: a full handshake's one
+ * signature is asked of sign(), which sends it elsewhere (aurid-exec) and
+ * returns 0, and the answer comes back by http_tls_sign_done() for that
+ * connection, however late (the connection object stays valid until then).
+ * Only ecdsa_secp256r1_sha256 is offered; TLS 1.2 (ECDHE + AEAD suites)
+ * and 1.3; groups X25519 and P-256.  Handshakes are bounded by the header
+ * timeout and count against the same connection caps as plain HTTP.
+ */
+struct http_tls_ops {
+	int (*sign)(void *arg, struct http_conn *c, uint16_t alg, const uint8_t *in, size_t len);
+	void *arg;
+};
+
+#define HTTP_TLS_SIG_MAX 160
+
+/*
+ * http_server_start with TLS listeners as well (tls_fds; may be none).  A
+ * TLS connection accepted before http_server_set_certificate() is closed.
+ */
+int http_server_start_tls(uv_loop_t *loop, const int *fds, size_t nfds, const int *tls_fds, size_t ntls,
+			  const struct http_limits *lim, const struct http_tls_ops *tls,
+			  http_handler_fn fn, void *arg, struct http_server **out);
+
+/* The certificate chain (PEM, leaf first, ECDSA P-256) for new handshakes.  0 or -errno. */
+int http_server_set_certificate(struct http_server *s, const char *pem);
+
+/* The answer to sign(): the signature, or len 0 if it failed (the handshake is then aborted). */
+void http_tls_sign_done(struct http_conn *c, const uint8_t *sig, size_t len);
 
 void http_server_stats(const struct http_server *s, struct http_stats *out);
 

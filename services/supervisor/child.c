@@ -72,10 +72,12 @@ static int exec_fds(const struct supervisor *s, struct supervisor_fd *out, size_
 static int http_fds(const struct supervisor *s, struct supervisor_fd *out, size_t max, size_t *n)
 {
 	*n = 0;
-	if (s->nlisten > max)
+	if (s->nlisten + s->ntls_listen > max)
 		return -E2BIG;
 	for (size_t i = 0; i < s->nlisten; i++)
 		out[(*n)++] = (struct supervisor_fd){ "--listen-fd", s->listen_fds[i] };
+	for (size_t i = 0; i < s->ntls_listen; i++)
+		out[(*n)++] = (struct supervisor_fd){ "--tls-listen-fd", s->tls_listen_fds[i] };
 	return 0;
 }
 

@@ -78,6 +78,9 @@ int supervisor_check(const struct aurid_config *cfg, char *err, size_t errlen)
 	}
 	r = supervisor_listen_parse("aurid.http.listen", cfg->http_listen, addrs,
 				    SUPERVISOR_LISTEN_MAX, &n, err, errlen);
+	if (r == 0)
+		r = supervisor_listen_parse("aurid.https.listen", cfg->https_listen, addrs,
+					    SUPERVISOR_LISTEN_MAX, &n, err, errlen);
 	return r < 0 ? r : sip_listen_check(cfg, err, errlen);
 }
 
@@ -118,8 +121,9 @@ static int acquire_dirs(struct supervisor *s)
 
 /*
  * Preconditions: root if any port is below 1024.  Binds every address of
- * aurid.http.listen; HTTPS is a later issue and only warned about.  SIP
- * sockets are aurid-sip's own (see sip_wanted in child.c).
+ * aurid.http.listen and aurid.https.listen; aurid-http gets them as
+ * --listen-fd and --tls-listen-fd (the HTTPS key stays with aurid-exec).
+ * SIP sockets are aurid-sip's own (see sip_wanted in child.c).
  */
 static int acquire_listen(struct supervisor *s)
 {
@@ -141,8 +145,19 @@ static int acquire_listen(struct supervisor *s)
 		log_err("aurid.http.listen: %s", err);
 		return r;
 	}
-	if (s->cfg.https_listen[0])
-		log_warn("aurid.https.listen is set but HTTPS is not implemented yet: ignored");
+	r = supervisor_listen_parse("aurid.https.listen", s->cfg.https_listen, addrs,
+				    SUPERVISOR_LISTEN_MAX, &n, err, sizeof(err));
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = supervisor_listen_open(&addrs[i], &s->tls_listen_fds[i], err, sizeof(err));
+		if (r == 0) {
+			s->ntls_listen++;
+			log_info("https: listening on %s", addrs[i].text);
+		}
+	}
+	if (r) {
+		log_err("aurid.https.listen: %s", err);
+		return r;
+	}
 	if (s->cfg.sip_listen[0])
 		log_info("sip: aurid-sip binds %s itself", s->cfg.sip_listen);
 	return 0;
@@ -407,6 +422,9 @@ void supervisor_free(struct supervisor *s)
 	for (size_t i = 0; i < s->nlisten; i++)
 		close(s->listen_fds[i]);
 	s->nlisten = 0;
+	for (size_t i = 0; i < s->ntls_listen; i++)
+		close(s->tls_listen_fds[i]);
+	s->ntls_listen = 0;
 	if (s->admin_fd >= 0) {
 		close(s->admin_fd);
 		unlink(s->admin_path);

@@ -34,7 +34,7 @@
 #define SUPERVISOR_BACKOFF_MAX_MS 5000
 #define SUPERVISOR_STABLE_MS    10000     /* a run this long resets the back-off */
 #define SUPERVISOR_FD_FIRST     3         /* the channel; extra fds follow */
-#define SUPERVISOR_FDS_MAX      (2 + SUPERVISOR_LISTEN_MAX)  /* extra fds of one child */
+#define SUPERVISOR_FDS_MAX      (2 + 2 * SUPERVISOR_LISTEN_MAX)  /* extra fds of one child: HTTP and HTTPS */
 #define SUPERVISOR_INPUT_DIR    "/dev/input"  /* where a keypad is searched for by name */
 
 /* ---- privilege drop (privdrop.c) ---- */
@@ -273,6 +273,8 @@ struct supervisor {
 	int console_mode;
 	int listen_fds[SUPERVISOR_LISTEN_MAX];
 	size_t nlisten;
+	int tls_listen_fds[SUPERVISOR_LISTEN_MAX];   /* aurid.https.listen */
+	size_t ntls_listen;
 	bool stopping;
 	int64_t stop_deadline_ms;
 	union ipc_payload *msg;         /* receive buffer (large) */

@@ -104,6 +104,21 @@ static void sample(unsigned type, union ipc_payload *m)
 		m->screenshot_res.captured = 1800000000;
 		strcpy(m->screenshot_res.model, "T46U");
 		break;
+	case IPC_TLS_CERT:
+		strcpy(m->tls_cert.chain, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+		break;
+	case IPC_TLS_SIGN_REQ:
+		m->tls_sign_req.alg = 0x0403;   /* ecdsa_secp256r1_sha256 */
+		m->tls_sign_req.in_len = 130;
+		for (size_t i = 0; i < m->tls_sign_req.in_len; i++)
+			m->tls_sign_req.in[i] = (uint8_t)(i * 7);   /* NULs included: bytes, not a string */
+		break;
+	case IPC_TLS_SIGN_RES:
+		m->tls_sign_res.ok = 1;
+		m->tls_sign_res.sig_len = 71;
+		for (size_t i = 0; i < m->tls_sign_res.sig_len; i++)
+			m->tls_sign_res.sig[i] = (uint8_t)(255 - i);
+		break;
 	default:
 		/* Admin requests share one struct; each type sends its own fields. */
 		strcpy(m->admin_req.arg, "10.0.0.0/8");
@@ -446,6 +461,38 @@ static void test_queue_when_full(void **state)
 	free(m);
 }
 
+/* Bytes fields: any octet travels; a length over the array is refused both ways. */
+static void test_bytes_limits(void **state)
+{
+	union ipc_payload *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_buf b;
+	size_t len;
+	unsigned type;
+	uint32_t id;
+
+	(void)state;
+	sample(IPC_TLS_SIGN_REQ, in);
+	assert_int_equal(ipc_encode(IPC_TLS_SIGN_REQ, 1, in, buf, sizeof(buf), &len), 0);
+	assert_int_equal(ipc_decode(buf, len, &type, &id, out), 0);
+	assert_int_equal(out->tls_sign_req.in_len, 130);
+	assert_memory_equal(out->tls_sign_req.in, in->tls_sign_req.in, 130);
+	in->tls_sign_req.in_len = IPC_TLS_SIGN_IN_MAX + 1;
+	assert_int_equal(ipc_encode(IPC_TLS_SIGN_REQ, 1, in, buf, sizeof(buf), &len), -EMSGSIZE);
+	/* Hand-made: a length one over the maximum, with the bytes present. */
+	ipc_buf_init(&b, buf, sizeof(buf));
+	ipc_buf_put_u16(&b, IPC_TLS_SIGN_RES);
+	ipc_buf_put_u16(&b, 0);
+	ipc_buf_put_u32(&b, 1);
+	ipc_buf_put_u8(&b, 1);
+	ipc_buf_put_u16(&b, IPC_TLS_SIG_MAX + 1);
+	for (int i = 0; i < IPC_TLS_SIG_MAX + 1; i++)
+		ipc_buf_put_u8(&b, 0);
+	assert_int_equal(ipc_decode(buf, b.off, &type, &id, out), -EBADMSG);
+	free(in);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_bitflip_loop),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_string_limits),
+		cmocka_unit_test(test_bytes_limits),
 		cmocka_unit_test(test_channel_roles_and_fds),
 		cmocka_unit_test(test_queue_when_full),
 	};
