@@ -872,3 +872,35 @@ int action_parse(const char *text, size_t len, struct action_request *out, char 
 	}
 	return rc;
 }
+
+void action_audit_text(char *out, size_t outlen, const char *prefix, const char *text, size_t len)
+{
+	size_t o = 0;
+
+	if (outlen == 0)
+		return;
+	for (; *prefix && o + 1 < outlen; prefix++)
+		out[o++] = *prefix;
+	for (size_t i = 0; i < len && o + 1 < outlen;) {
+		bool at_param = i == 0 || text[i - 1] == '?' || text[i - 1] == '&';
+		char c = text[i];
+
+		if (at_param && len - i >= 4 && strncasecmp(text + i, "pwd=", 4) == 0) {
+			for (const char *m = "pwd=***"; *m && o + 1 < outlen; m++)
+				out[o++] = *m;
+			i += 4;
+			while (i < len && text[i] != '&')
+				i++;
+			continue;
+		}
+		if (c == '\r' || c == '\n' || c == '\t')
+			c = ' ';
+		else if (c < 0x20 || c > 0x7e)
+			c = '?';
+		out[o++] = c;
+		i++;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}

@@ -24,7 +24,7 @@
 #include <uv.h>
 
 #define EXEC_ADMIN_CLIENTS_MAX 16
-#define EXEC_FRONT_PENDING_MAX 4096   /* requests in flight per front-end */
+#define EXEC_FRONT_PENDING_MAX IPC_QUEUE_MAX   /* requests in flight per front-end */
 
 struct store;
 struct trust;

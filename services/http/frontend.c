@@ -68,6 +68,14 @@ static void exec_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_
 	routes_answer(p->conn, &msg->action_res, p->json);
 }
 
+static void orphan_cb(uv_timer_t *t)
+{
+	struct frontend *fe = t->data;
+
+	log_err("no executor channel for %d s: exiting to be restarted", FRONTEND_ORPHAN_MS / 1000);
+	uv_stop(fe->loop);
+}
+
 static void exec_on_close(struct uvchan *u, int reason)
 {
 	struct frontend *fe = u->data;
@@ -77,6 +85,7 @@ static void exec_on_close(struct uvchan *u, int reason)
 			 reason ? strerror(-reason) : "executor left");
 		fe->exec = NULL;
 		exec_fail_all(fe);
+		uv_timer_start(&fe->orphan, orphan_cb, FRONTEND_ORPHAN_MS, 0);
 	}
 	free(u);
 }
@@ -105,6 +114,7 @@ int frontend_attach_exec(struct frontend *fe, int fd)
 		return r;
 	}
 	fe->exec = u;
+	uv_timer_stop(&fe->orphan);
 	uvchan_send(u, IPC_HELLO, 0, &h, -1);
 	log_info("executor channel up");
 	return 0;
@@ -145,6 +155,10 @@ void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_conf
 	fe->loop = loop;
 	fe->cfg = *cfg;
 	fe->next_id = 1;
+	uv_timer_init(loop, &fe->orphan);
+	fe->orphan.data = fe;
+	/* Until the first channel arrives we are an orphan too. */
+	uv_timer_start(&fe->orphan, orphan_cb, FRONTEND_ORPHAN_MS, 0);
 }
 
 static struct pending *submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,

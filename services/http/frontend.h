@@ -15,7 +15,12 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#define FRONTEND_PENDING_MAX 4096     /* power of two: ids index a ring */
+/* Requests in flight (a power of two: ids index a ring).  No more than the
+ * IPC queue holds, so a burst can never overflow the channel. */
+#define FRONTEND_PENDING_MAX IPC_QUEUE_MAX
+/* Without an executor channel this long, exit: the supervisor restarts
+ * us and links a fresh one (the executor may not have died at all). */
+#define FRONTEND_ORPHAN_MS 10000
 #define FRONTEND_SIGNS_MAX   256      /* power of two: TLS signatures asked of the executor at once */
 
 struct pending {
@@ -39,6 +44,7 @@ struct frontend {
 	struct aurid_config cfg;
 	struct uvchan sup;
 	struct uvchan *exec;       /* NULL while the executor is away */
+	uv_timer_t orphan;         /* runs while exec is NULL */
 	uint32_t next_id;
 	unsigned npending;
 	struct pending pending[FRONTEND_PENDING_MAX];

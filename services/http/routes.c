@@ -352,28 +352,6 @@ void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool j
 	free(body);
 }
 
-/* The audit keeps the request line as received, but never a password:
- * the legacy login prefix's pwd= value is masked. */
-static void copy_masked(char *dst, size_t len, const char *src)
-{
-	size_t o = 0;
-
-	for (const char *p = src; *p && o + 1 < len;) {
-		bool at_param = p == src || p[-1] == '?' || p[-1] == '&';
-
-		if (at_param && strncasecmp(p, "pwd=", 4) == 0) {
-			for (const char *m = "pwd=***"; *m && o + 1 < len; m++)
-				dst[o++] = *m;
-			p += 4;
-			while (*p && *p != '&')
-				p++;
-			continue;
-		}
-		dst[o++] = *p++;
-	}
-	dst[o] = '\0';
-}
-
 static void build_request(const struct http_request *req, struct ipc_action_req *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -384,10 +362,12 @@ static void build_request(const struct http_request *req, struct ipc_action_req 
 	copy_header(out->fetch_site, sizeof(out->fetch_site), req->sec_fetch_site);
 	copy_header(out->fetch_mode, sizeof(out->fetch_mode), req->sec_fetch_mode);
 	{
-		char line[sizeof(out->request)];
+		/* As received, but never a password (the legacy pwd= value). */
+		char method[16];
 
-		snprintf(line, sizeof(line), "%s %s", req->method ? req->method : "?", req->url ? req->url : "");
-		copy_masked(out->request, sizeof(out->request), line);
+		snprintf(method, sizeof(method), "%s ", req->method ? req->method : "?");
+		action_audit_text(out->request, sizeof(out->request), method, req->url ? req->url : "",
+				  req->url ? strlen(req->url) : 0);
 	}
 	out->t_recv_ns = req->t_recv_ns;
 }

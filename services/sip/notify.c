@@ -224,30 +224,7 @@ void sip_notify_sweep(void *arg)
  * (the legacy login prefix is accepted in a body as in a query). */
 static void summary(char *out, size_t outlen, const char *body, size_t len)
 {
-	size_t o = (size_t)snprintf(out, outlen, "NOTIFY ");
-
-	for (size_t i = 0; i < len && o + 1 < outlen && o < SIP_SUMMARY_MAX;) {
-		bool at_param = i == 0 || body[i - 1] == '&';
-		char c = body[i];
-
-		if (at_param && len - i >= 4 && strncasecmp(body + i, "pwd=", 4) == 0) {
-			for (const char *m = "pwd=***"; *m && o + 1 < outlen; m++)
-				out[o++] = *m;
-			i += 4;
-			while (i < len && body[i] != '&')
-				i++;
-			continue;
-		}
-		if (c == '\r' || c == '\n' || c == '\t')
-			c = ' ';
-		else if (c < 0x20 || c > 0x7e)
-			c = '?';
-		out[o++] = c;
-		i++;
-	}
-	while (o > 0 && out[o - 1] == ' ')
-		o--;
-	out[o] = '\0';
+	action_audit_text(out, outlen < SIP_SUMMARY_MAX + 1 ? outlen : SIP_SUMMARY_MAX + 1, "NOTIFY ", body, len);
 }
 
 static bool event_is_action_uri(const struct sip_hdr *h)
