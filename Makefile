@@ -22,11 +22,11 @@ users:
 	@packaging/dev/create-users
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAURID_TEST_HOOKS=ON >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: test-deps
-	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DAURID_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DAURID_SANITIZE=ON -DAURID_TEST_HOOKS=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j$(JOBS)
 
 build-fuzz: test-deps

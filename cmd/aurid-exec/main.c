@@ -5,7 +5,10 @@
 #include "../../services/common/boringssl_check.h"
 #include "../../services/common/child.h"
 #include "../../services/common/log.h"
+#include "../../services/common/sandbox.h"
 #include "../../services/exec/executor.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
 	static struct child_start start;
 	static struct executor ex;
 	struct exec_args args;
+	struct sandbox_paths paths;
 	struct ipc_chan sup;
 	uv_loop_t *loop = uv_default_loop();
 	uv_signal_t sigterm;
@@ -83,6 +87,17 @@ int main(int argc, char **argv)
 		executor_attach_front(&ex, start.peer_role[i], start.peer_fd[i]);
 	uv_signal_init(loop, &sigterm);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	/* jansson seeds its hash tables from /dev/urandom on first use. */
+	json_object_seed(0);
+	/* Everything is open: from here on, files beneath state_dir only. */
+	paths = (struct sandbox_paths){
+		.rw = { start.cfg.state_dir },
+		.ro = { start.cfg.keymap[0] ? start.cfg.keymap : NULL,
+			start.cfg.https_cert[0] ? start.cfg.https_cert : NULL,
+			start.cfg.https_key[0] ? start.cfg.https_key : NULL },
+	};
+	if (sandbox_child(SANDBOX_EXEC, &paths) != 0)
+		return 1;
 	r = uv_run(loop, UV_RUN_DEFAULT);
 	log_info("stopping");
 	executor_close(&ex);

@@ -7,10 +7,12 @@
 #include "../../services/common/boringssl_check.h"
 #include "../../services/common/child.h"
 #include "../../services/common/log.h"
+#include "../../services/common/sandbox.h"
 #include "../../services/http/frontend.h"
 #include "../../services/http/server.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +91,11 @@ int main(int argc, char **argv)
 	log_info("serving HTTP on %zu socket(s), HTTPS on %zu", nfds, ntls);
 	uv_signal_init(loop, &sigterm);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	/* jansson seeds its hash tables from /dev/urandom on first use. */
+	json_object_seed(0);
+	/* Listening, and connected to the executor: no file, no new socket. */
+	if (sandbox_child(SANDBOX_HTTP, NULL) != 0)
+		return 1;
 	uv_run(loop, UV_RUN_DEFAULT);
 	log_info("stopping");
 	http_server_stop(srv);

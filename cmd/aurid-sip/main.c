@@ -5,6 +5,7 @@
  */
 #include "../../services/common/child.h"
 #include "../../services/common/log.h"
+#include "../../services/common/sandbox.h"
 #include "../../services/sip/front.h"
 
 #include <errno.h>
@@ -106,6 +107,10 @@ int main(int argc, char **argv)
 			close(start.peer_fd[i]);
 	}
 	start.npeers = 0;
+	/* Listening and connected: the resolver's /etc files, and sockets for
+	 * TCP to the registrar and DNS, are all it may still open. */
+	if (sandbox_child(SANDBOX_SIP, NULL) != 0)
+		goto out;
 	r = sip_err(re_main(NULL));
 	if (r)
 		log_err("re_main: %s", strerror(-r));

@@ -1,4 +1,5 @@
 #include "child.h"
+#include "clock.h"
 
 #include "log.h"
 
@@ -9,14 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t child_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int child_arg_fd(const char *value, int *fd)
 {
@@ -33,7 +26,7 @@ int child_arg_fd(const char *value, int *fd)
 
 int child_start(enum ipc_role self, struct ipc_chan *sup, struct child_start *out, int timeout_ms)
 {
-	int64_t deadline = child_now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	union ipc_payload *m;
 	char err[256];
 	int r;
@@ -55,7 +48,7 @@ int child_start(enum ipc_role self, struct ipc_chan *sup, struct child_start *ou
 		return -ENOMEM;
 	for (;;) {
 		struct pollfd p = { .fd = sup->fd, .events = POLLIN };
-		int64_t left = deadline - child_now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		unsigned type;
 		uint32_t id;
 		int fd;

@@ -40,6 +40,7 @@ struct job;
 struct reply;
 struct consent_state;
 struct tls_key;
+struct telephony;
 
 /* A front-end link (aurid-http, later aurid-sip).  Its generation changes
  * when the channel is replaced, so an answer for a request that came on a
@@ -92,6 +93,15 @@ struct executor {
 	struct job *job_head, *job_tail;
 	uv_timer_t pace_timer;
 	bool job_running;
+
+	/* Call control (aurid.telephony; NULL for "none").  An item on it
+	 * runs asynchronously: the head job waits for baresip's reply
+	 * (job_running stays set), and with ?wait=MS for the new call
+	 * states too (job_waiting, wait_timer). */
+	struct telephony *tel;
+	uv_timer_t wait_timer;
+	bool job_waiting;
+	char mac[18];                    /* for phonecfg=get; "" if unknown */
 
 	/* Answers waiting for their audit rows: staged (not yet handed to the
 	 * writer) and writing (in the batch on disk now). */
@@ -149,6 +159,8 @@ int jobs_submit_first(struct executor *ex, struct front *f, uint32_t id, const s
 /* Runs what waited while the consent prompt was visible. */
 void jobs_resume(struct executor *ex);
 void jobs_drop_all(struct executor *ex);
+/* Opens aurid.telephony (telephony_jobs.c is the glue); 0 or -errno. */
+int jobs_telephony_open(struct executor *ex);
 
 /* Stages the audit row of an answered request and queues the answer for
  * when that row is durable (executor.c).  f may be NULL (no one to answer). */

@@ -7,6 +7,7 @@
  * items are checked again here (op range, key names against the keymap).
  */
 #include "executor.h"
+#include "../common/clock.h"
 
 #include "../common/action_grammar.h"
 #include "../common/log.h"
@@ -39,22 +40,6 @@ static int refuse(struct ipc_action_res *res, int status, const char *reason, ui
 	vsnprintf(res->message, sizeof(res->message), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -131,7 +116,7 @@ static int check_credentials(struct executor *ex, const struct ipc_action_req *r
 			     char *user, size_t userlen)
 {
 	uint32_t retry = 0;
-	int64_t now = mono_s();
+	int64_t now = clock_mono_s();
 
 	if (!ex->cfg.action_uri_auth)
 		return 0;
@@ -240,7 +225,7 @@ static int policy_decide(struct executor *ex, const struct ipc_action_req *req, 
 		return refuse(res, 403, "cross-site", 0, "cross-site requests are refused unless they are navigations");
 	if (check_capabilities(ex, req, res))
 		return -1;
-	if (rate_take(ex->rate, req->peer, mono_ns(), &retry) != 0)
+	if (rate_take(ex->rate, req->peer, clock_mono_ns(), &retry) != 0)
 		return refuse(res, 429, "rate", retry ? retry : 1, "too many requests from %s", req->peer);
 	res->status = 200;
 	snprintf(res->reason, sizeof(res->reason), "ok");

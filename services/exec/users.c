@@ -3,6 +3,7 @@
  * and the first-start admin password.
  */
 #include "users.h"
+#include "services/common/clock.h"
 
 #include "services/common/log.h"
 
@@ -86,14 +87,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static bool name_ok(const char *name)
 {
 	size_t n = strnlen(name, NAME_MAX_LEN + 1);
@@ -170,7 +163,7 @@ int users_init(struct store *st, struct users **out)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
 	u->st = st;
-	u->now = mono_now;
+	u->now = clock_mono_s;
 	if (!RAND_bytes(u->key, sizeof(u->key)) || !RAND_bytes(u->dummy_salt, sizeof(u->dummy_salt))) {
 		free(u);
 		return -EIO;
@@ -212,7 +205,7 @@ void users_cache_stats(struct users *u, uint64_t *hits, uint64_t *misses)
 
 void users_clock_set(struct users *u, int64_t (*now)(void))
 {
-	u->now = now ? now : mono_now;
+	u->now = now ? now : clock_mono_s;
 }
 
 static void cache_clear(struct users *u)

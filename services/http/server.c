@@ -29,6 +29,7 @@
  * answer, and is not freed while it is outstanding.
  */
 #include "server.h"
+#include "../common/clock.h"
 
 #include "services/common/log.h"
 
@@ -221,14 +222,6 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
 static void tls_pump(struct http_conn *c);
 static void conn_eof(struct http_conn *c);
 static void tls_send_out(struct http_conn *c);
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- server lifetime ---------------------------------------------------- */
 
@@ -951,7 +944,7 @@ static void conn_got(struct http_conn *c, size_t n)
 	if (c->failed || c->finishing)
 		return;
 	if (c->rlen == c->roff)
-		c->t_data = now_ns();
+		c->t_data = clock_mono_ns();
 	c->rlen += n;
 	if (!c->pending)
 		conn_parse(c);

@@ -19,6 +19,7 @@
  * before the sender's transaction would time out (Timer F, 32 s).
  */
 #include "front.h"
+#include "../common/clock.h"
 
 #include "../common/action_grammar.h"
 #include "../common/log.h"
@@ -32,14 +33,6 @@
 
 #define ALLOW_HDR "Allow: NOTIFY, OPTIONS\r\n"
 #define EVENT_NAME "ACTION-URI"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the UDP transaction budget ---- */
 
@@ -329,7 +322,7 @@ static void build_request(struct sip_front *fe, const struct sip_msg *msg, const
 
 static void notify_handle(struct sip_front *fe, const struct sip_msg *msg)
 {
-	uint64_t t_recv = mono_ns();
+	uint64_t t_recv = clock_mono_ns();
 	struct sip_strans *st = NULL;
 	struct sip_pending *p;
 	const char *body;

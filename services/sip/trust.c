@@ -286,8 +286,10 @@ int sip_trust_start(struct sip_front *fe)
 		fe->server = t->names[0].out;
 	if (resolve_literal(t->names[1].host, t->names[1].port, &t->names[1].out))
 		fe->proxy = t->names[1].out;
-	/* Names (and the periodic check) on the thread. */
-	period(t);
+	/* Names (and the periodic check) on the thread, started from the
+	 * loop: main enters the sandbox first, and Landlock only covers the
+	 * threads started after it. */
+	tmr_start(&t->tmr, 0, period, t);
 	return 0;
 }
 

@@ -26,6 +26,8 @@ def make_aurid():
         # aurid must stop cleanly on SIGTERM and no child may have crashed.
         assert rc in (0, None), "aurid exited %s:\n%s" % (rc, log)
         assert "AddressSanitizer" not in log and "runtime error" not in log, log
+        # Nor been killed by its sandbox, unless the test asked for it.
+        assert getattr(a, "allow_sigsys", False) or "(Bad system call)" not in log, log
 
 
 @pytest.fixture
