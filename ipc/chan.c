@@ -281,6 +281,9 @@ static int rx_fill(struct ipc_chan *c)
 		rx = c->rx = malloc(sizeof(*rx));
 		if (!rx)
 			return -ENOMEM;
+		/* A first recvmmsg that fails leaves nothing read: rx_drop
+		 * must not walk uninitialised counts. */
+		rx->n = rx->next = 0;
 	}
 	for (unsigned i = 0; i < IPC_BATCH; i++) {
 		rx->iov[i] = (struct iovec){ .iov_base = rx->buf[i], .iov_len = IPC_MSG_MAX };

@@ -46,6 +46,18 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
 	return 0;
 }
 
+/* The TCP port of aurid.telephony = baresip:HOST:PORT, the one network
+ * connection the executor makes; 0 without one. */
+static unsigned telephony_port(const char *spec)
+{
+	char host[64];
+	unsigned port;
+
+	if (strncmp(spec, "baresip:", 8) != 0 || config_split_hostport(spec + 8, host, sizeof(host), &port) != 0)
+		return 0;
+	return port;
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	(void)signum;
@@ -95,6 +107,7 @@ int main(int argc, char **argv)
 		.ro = { start.cfg.keymap[0] ? start.cfg.keymap : NULL,
 			start.cfg.https_cert[0] ? start.cfg.https_cert : NULL,
 			start.cfg.https_key[0] ? start.cfg.https_key : NULL },
+		.tcp_connect_port = telephony_port(start.cfg.telephony),
 	};
 	if (sandbox_child(SANDBOX_EXEC, &paths) != 0)
 		return 1;

@@ -109,7 +109,7 @@ static const struct sandbox_rule sandbox_allow[] = {
  */
 #ifdef AURID_SANITIZE
 static const char *const sandbox_allow_sanitizer[] = {
-	"clone", "ptrace", "wait4", "waitid", "prctl", "openat", "open", "getdents64",
+	"clone", "ptrace", "wait4", "waitid", "prctl", "getdents64",
 	"readlink", "readlinkat", "getppid", "kill", "sched_getparam", "setrlimit",
 	"getpgid", "getrusage",
 };
@@ -134,6 +134,13 @@ struct sandbox_ll_ruleset {
 	uint64_t handled_access_net;
 	uint64_t scoped;
 };
+
+/* struct landlock_net_port_attr (ABI 4), packed as the kernel's. */
+struct sandbox_ll_net_port {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
+#define SANDBOX_LL_RULE_NET_PORT 2
 
 #define LL_FS_FILE (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 		    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | \
@@ -239,19 +246,22 @@ static int sandbox_add_socket(scmp_filter_ctx ctx, int family, int type)
 	return sandbox_add(ctx, "socket", SCMP_ACT_ALLOW, type < 0 ? 1 : 2, cmp);
 }
 
-static int sandbox_add_sockets(scmp_filter_ctx ctx, enum sandbox_profile p)
+static int sandbox_add_sockets(scmp_filter_ctx ctx, enum sandbox_profile p, unsigned tcp_port)
 {
 	int r = 0;
 
 	switch (p) {
 	case SANDBOX_EXEC:
-		/* Unix sockets only: syslog's datagram socket is made at
-		 * start, but a later reconnect may need a new one.
-		 * The telephony link to baresip (ctrl_tcp) will need
-		 * AF_INET/AF_INET6 SOCK_STREAM here, to the configured host
-		 * only (Landlock ABI 4 can pin the port:
-		 * LANDLOCK_ACCESS_NET_CONNECT_TCP with a net_port rule). */
+		/* Unix sockets: syslog's datagram socket is made at start,
+		 * but a later reconnect may need a new one.  TCP only with a
+		 * telephony link (hal/telephony_baresip.c: aurid.telephony =
+		 * baresip:HOST:PORT), which reconnects; seccomp cannot read
+		 * connect()'s address, Landlock (ABI 4) pins the port. */
 		r = sandbox_add_socket(ctx, AF_UNIX, -1);
+		if (!r && tcp_port)
+			r = sandbox_add_socket(ctx, AF_INET, SOCK_STREAM);
+		if (!r && tcp_port)
+			r = sandbox_add_socket(ctx, AF_INET6, SOCK_STREAM);
 		break;
 	case SANDBOX_SIP:
 		/* libre opens a TCP connection to the registrar or proxy when
@@ -285,7 +295,14 @@ static int sandbox_add_sockets(scmp_filter_ctx ctx, enum sandbox_profile p)
 	return r;
 }
 
-static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p)
+static int sandbox_add_openat_ro(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp ro = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY);
+
+	return sandbox_add(ctx, "openat", SCMP_ACT_ALLOW, 1, &ro);
+}
+
+static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p, unsigned tcp_port)
 {
 	/* clone's flags are its first argument, but the second on s390. */
 #if defined(__s390__) || defined(__s390x__)
@@ -301,7 +318,7 @@ static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p)
 	if (!r)
 		r = sandbox_add(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL);
 	if (!r)
-		r = sandbox_add_sockets(ctx, p);
+		r = sandbox_add_sockets(ctx, p, tcp_port);
 	/* The front-ends: only the ioctls of libuv, libre and isatty(). */
 	if (!r && p != SANDBOX_EXEC) {
 		static const unsigned long req[] = { FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, TCGETS };
@@ -314,16 +331,13 @@ static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p)
 	}
 	/* aurid-sip reads the resolver's files (which ones: Landlock), never
 	 * writes or creates one. */
-	if (!r && p == SANDBOX_SIP) {
-		struct scmp_arg_cmp ro = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY);
-
-		r = sandbox_add(ctx, "openat", SCMP_ACT_ALLOW, 1, &ro);
-	}
+	if (!r && p == SANDBOX_SIP)
+		r = sandbox_add_openat_ro(ctx);
 	return r;
 }
 
 /* The filter for profile p, not yet loaded.  0 or -errno. */
-static int sandbox_seccomp_build(enum sandbox_profile p, scmp_filter_ctx *out)
+static int sandbox_seccomp_build(enum sandbox_profile p, unsigned tcp_port, scmp_filter_ctx *out)
 {
 	uint32_t native = seccomp_arch_native();
 	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
@@ -356,7 +370,7 @@ static int sandbox_seccomp_build(enum sandbox_profile p, scmp_filter_ctx *out)
 	if (!r)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	for (size_t i = 0; !r && i < sizeof(sandbox_allow) / sizeof(sandbox_allow[0]); i++) {
-		/* A name listed for two profiles is added once per profile. */
+		/* A name listed twice for one profile is harmless. */
 		if (!(sandbox_allow[i].profiles & (1u << p)))
 			continue;
 		r = sandbox_add_plain(ctx, sandbox_allow[i].name);
@@ -364,13 +378,16 @@ static int sandbox_seccomp_build(enum sandbox_profile p, scmp_filter_ctx *out)
 			r = 0;
 	}
 	if (!r)
-		r = sandbox_add_args(ctx, p);
+		r = sandbox_add_args(ctx, p, tcp_port);
 #ifdef AURID_SANITIZE
 	for (size_t i = 0; !r && i < sizeof(sandbox_allow_sanitizer) / sizeof(sandbox_allow_sanitizer[0]); i++) {
 		r = sandbox_add_plain(ctx, sandbox_allow_sanitizer[i]);
 		if (r == -EEXIST)
 			r = 0;
 	}
+	/* Read-only, and Landlock keeps it to /proc. */
+	if (!r && p == SANDBOX_HTTP)
+		r = sandbox_add_openat_ro(ctx);
 #endif
 	if (r) {
 		seccomp_release(ctx);
@@ -482,6 +499,18 @@ static int sandbox_landlock(int abi, enum sandbox_profile p, const struct sandbo
 	if (!r && (r = sandbox_ll_add(fd, "/proc", LL_FS_READ, rs.handled_access_fs)) != 0)
 		snprintf(why, whylen, "landlock: /proc: %s", strerror(-r));
 #endif
+	/* The telephony link's port is the one TCP connect allowed. */
+	if (!r && rs.handled_access_net && paths && paths->tcp_connect_port) {
+		struct sandbox_ll_net_port np = {
+			.allowed_access = SANDBOX_LL_NET_CONNECT_TCP,
+			.port = paths->tcp_connect_port,
+		};
+
+		if (syscall(__NR_landlock_add_rule, fd, SANDBOX_LL_RULE_NET_PORT, &np, 0) < 0) {
+			r = -errno;
+			snprintf(why, whylen, "landlock: TCP port %u: %s", paths->tcp_connect_port, strerror(errno));
+		}
+	}
 	if (!r && syscall(__NR_landlock_restrict_self, fd, 0) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "landlock_restrict_self: %s", strerror(errno));
@@ -555,7 +584,7 @@ int sandbox_enter(enum sandbox_profile p, const struct sandbox_paths *paths, cha
 		}
 		sandbox_abi_applied = abi;
 	}
-	r = sandbox_seccomp_build(p, &ctx);
+	r = sandbox_seccomp_build(p, paths ? paths->tcp_connect_port : 0, &ctx);
 	if (r) {
 		snprintf(level, levellen, "seccomp: cannot build the %s filter: %s", sandbox_profile_name(p),
 			 strerror(-r));
@@ -587,15 +616,17 @@ void sandbox_test_hook(enum sandbox_profile p)
 	log_warn("AURID_SANDBOX_TEST=%s: trying a forbidden syscall, expect SIGSYS", v);
 	switch (p) {
 	case SANDBOX_EXEC:
-		/* A network socket: the executor has no business on the network. */
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		break;
-	case SANDBOX_HTTP:
-		fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+		/* A UDP socket: the executor's only network use is the
+		 * telephony link's TCP, when configured. */
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
 		break;
 	default:
-		/* Reading is allowed by seccomp, and Landlock refuses what is
-		 * not the resolver's; writing is not allowed at all. */
+		/*
+		 * aurid-http may not open at all; aurid-sip (and aurid-http in
+		 * a sanitizer build, for LeakSanitizer's /proc reads) may open
+		 * read-only, and then Landlock refuses what is not theirs.
+		 * Opening for writing is refused by seccomp in every build.
+		 */
 		fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && sandbox_abi_applied > 0) {
 			log_err("AURID_SANDBOX_TEST: landlock let /etc/passwd be read");

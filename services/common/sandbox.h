@@ -27,6 +27,11 @@ enum sandbox_profile {
 struct sandbox_paths {
 	const char *rw[SANDBOX_PATHS_MAX];  /* directories: read-write beneath */
 	const char *ro[SANDBOX_PATHS_MAX];  /* files or directories: read-only */
+	/* aurid-exec: the TCP port of the telephony link (baresip's
+	 * ctrl_tcp), 0 for none.  Allows TCP sockets, and with Landlock ABI
+	 * 4 a connect to this port only.  seccomp cannot see connect()'s
+	 * address, so the host is the executor's own config. */
+	unsigned tcp_connect_port;
 };
 
 /*

@@ -3,6 +3,7 @@
 
 #include "../../hal/fb.h"
 #include "../../hal/keypad_out.h"
+#include "../../hal/telephony.h"
 #include "../common/log.h"
 #include "audit.h"
 #include "audit_batch.h"
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +486,31 @@ int executor_attach_supervisor(struct executor *ex, struct ipc_chan *sup)
 	return uvchan_adopt(ex->loop, &ex->sup, sup, sup_on_msg, sup_on_close, ex);
 }
 
+/*
+ * The first non-loopback interface's hardware address, for phonecfg=get.
+ * Read at start, before the sandbox hides /sys.
+ */
+static void mac_read(char *out, size_t len)
+{
+	struct if_nameindex *ifs = if_nameindex();
+
+	out[0] = '\0';
+	for (struct if_nameindex *i = ifs; i && i->if_index && !out[0]; i++) {
+		char path[96], buf[32] = "";
+		FILE *f;
+
+		if (strcmp(i->if_name, "lo") == 0 ||
+		    snprintf(path, sizeof(path), "/sys/class/net/%s/address", i->if_name) >= (int)sizeof(path) ||
+		    !(f = fopen(path, "re")))
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strlen(buf) >= 17 && strncmp(buf, "00:00:00:00:00:00", 17) != 0)
+			snprintf(out, len, "%.17s", buf);
+		fclose(f);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
 static int open_keypad(struct executor *ex, const struct exec_args *args)
 {
 	if (ex->cfg.hal == CONFIG_HAL_SIM)
@@ -560,6 +587,9 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		return r;
 	}
 	jobs_init(ex);
+	mac_read(ex->mac, sizeof(ex->mac));
+	if ((r = jobs_telephony_open(ex)) != 0)
+		return r;
 	uv_idle_init(loop, &ex->commit_idle);
 	uv_check_init(loop, &ex->commit_check);
 	ex->commit_check.data = ex;
@@ -574,6 +604,9 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 void executor_close(struct executor *ex)
 {
 	consent_close(ex);
+	/* Before the jobs: a reply arriving now must not run the next item. */
+	telephony_close(ex->tel);
+	ex->tel = NULL;
 	jobs_drop_all(ex);
 	/* Writes every staged row and sends the answers waiting for them. */
 	audit_batch_close(ex->batch);

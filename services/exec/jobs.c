@@ -9,6 +9,8 @@
 #include "../../hal/keypad_out.h"
 #include "../common/action_grammar.h"
 #include "../common/log.h"
+#include "../../hal/telephony.h"
+#include "calls.h"
 #include "consent.h"
 
 #include <errno.h>
@@ -23,37 +25,71 @@ struct job {
 	uint32_t generation;
 	uint32_t id;
 	size_t next_item;
+	bool item_pending;               /* items[next_item - 1] waits for the backend */
 	char user[64];
 	struct ipc_action_req req;
 	struct ipc_action_res res;
+	struct calls_want wants[IPC_ITEMS_MAX];  /* for ?wait=MS */
 };
 
 static void jobs_run(struct executor *ex);
+static void pace_start(struct executor *ex);
 
-static enum ipc_outcome item_run(struct executor *ex, const struct ipc_item *it)
+/*
+ * Runs or starts one item.  0: done, *outcome set.  1: pending on the
+ * telephony backend (only with a job: jobs_item_done() completes it).
+ */
+static int item_run(struct executor *ex, struct job *j, const struct ipc_item *it, struct ipc_action_res *res,
+		    size_t i, uint8_t *outcome)
 {
+	struct calls_want w = { 0 };
 	unsigned code;
+	int r;
 
 	switch (action_op_route((enum ipc_op)it->op)) {
 	case ROUTE_KEY:
+		if (j && ex->tel && (r = calls_item_start(ex, it, &w, outcome)) >= 0) {
+			j->wants[i] = w;
+			return r;
+		}
+		*outcome = IPC_OUTCOME_FAILED;
 		if (keymap_lookup(&ex->keymap, it->arg, &code) != 0)
-			return IPC_OUTCOME_FAILED;   /* checked by the policy; keymap cannot change */
+			return 0;   /* checked by the policy; keymap cannot change */
 		if (keypad_out_press(ex->keypad, code) != 0) {
 			log_err("key press %s failed", it->arg);
-			return IPC_OUTCOME_FAILED;
+			return 0;
 		}
-		return IPC_OUTCOME_OK;
+		*outcome = IPC_OUTCOME_OK;
+		return 0;
 	case ROUTE_CALL:
+		if (!j || !ex->tel) {
+			/* aurid.telephony = none: there is no call engine to ask. */
+			*outcome = IPC_OUTCOME_UNSUPPORTED;
+			return 0;
+		}
+		r = calls_item_start(ex, it, &w, outcome);
+		j->wants[i] = w;
+		return r;
 	case ROUTE_READ:
-		/* aurid.telephony = none: there is no call engine to ask. */
-		return IPC_OUTCOME_UNSUPPORTED;
+		calls_phonecfg(ex, it->num, res->body, sizeof(res->body));
+		*outcome = IPC_OUTCOME_OK;
+		return 0;
 	case ROUTE_SYSTEM:
 	case ROUTE_RESET:
 		/* No system command is wired up in this build. */
-		return IPC_OUTCOME_UNSUPPORTED;
+		*outcome = IPC_OUTCOME_UNSUPPORTED;
+		return 0;
 	default:
-		return IPC_OUTCOME_FAILED;
+		*outcome = IPC_OUTCOME_FAILED;
+		return 0;
 	}
+}
+
+/* Items that run asynchronously need a job (the fast path has none). */
+static bool needs_job(struct executor *ex, const struct ipc_action_req *req)
+{
+	(void)req;
+	return ex->tel != NULL;
 }
 
 /* Fills the answer from the outcomes and hands it to the audit. */
@@ -74,11 +110,116 @@ static void finish(struct executor *ex, struct front *f, uint32_t generation, ui
 		res->status = 500;
 		snprintf(res->reason, sizeof(res->reason), "failed");
 		snprintf(res->message, sizeof(res->message), "an item failed on the phone");
+		if (ex->tel && !telephony_up(ex->tel)) {
+			/* The call engine is away: say so, as for the executor. */
+			res->status = 503;
+			snprintf(res->reason, sizeof(res->reason), "unavailable");
+			snprintf(res->message, sizeof(res->message), "the phone's call engine is unavailable (%s)",
+				 telephony_down_reason(ex->tel));
+			res->retry_after = 1;
+		}
 	} else {
 		res->status = 200;
 		snprintf(res->reason, sizeof(res->reason), "ok");
 	}
 	executor_finish(ex, f, generation, id, req, user, res);
+}
+
+/* The head job is done: answer it and run what waits. */
+static void job_pop_finish(struct executor *ex)
+{
+	struct job *j = ex->job_head;
+
+	ex->job_head = j->next;
+	if (!ex->job_head)
+		ex->job_tail = NULL;
+	if (j->req.wait_ms && ex->tel) {
+		/* The front-end sends a body instead of the item lines: keep
+		 * them, and add the calls as they are now. */
+		char *b = j->res.body;
+		size_t used = strlen(b);
+
+		for (size_t i = 0; i < j->req.nitems && used < sizeof(j->res.body); i++) {
+			int n = snprintf(b + used, sizeof(j->res.body) - used, "%s %s\n",
+					 outcome_name(j->res.items[i].outcome), j->req.items[i].text);
+
+			if (n > 0)
+				used += (size_t)n;
+		}
+		if (used < sizeof(j->res.body))
+			calls_states(ex, j->res.body, sizeof(j->res.body));
+		else
+			j->res.body[sizeof(j->res.body) - 1] = '\0';
+	}
+	finish(ex, j->front, j->generation, j->id, &j->req, j->user, &j->res);
+	free(j);
+}
+
+static bool wants_met(struct executor *ex, const struct job *j)
+{
+	for (size_t i = 0; i < j->req.nitems; i++)
+		if (!calls_want_met(ex, &j->wants[i]))
+			return false;
+	return true;
+}
+
+static void wait_end(struct executor *ex)
+{
+	uv_timer_stop(&ex->wait_timer);
+	ex->job_waiting = false;
+	ex->job_running = false;
+	job_pop_finish(ex);
+	jobs_run(ex);
+}
+
+static void wait_cb(uv_timer_t *t)
+{
+	struct executor *ex = t->data;
+
+	if (ex->job_waiting)
+		wait_end(ex);
+}
+
+/* The call table changed: a waiting request may be complete. */
+static void telephony_changed(void *arg)
+{
+	struct executor *ex = arg;
+
+	if (ex->job_waiting && ex->job_head && wants_met(ex, ex->job_head))
+		wait_end(ex);
+}
+
+int jobs_telephony_open(struct executor *ex)
+{
+	int r;
+
+	if (strcmp(ex->cfg.telephony, "none") == 0 || !ex->cfg.telephony[0])
+		return 0;
+	r = telephony_open(ex->loop, ex->cfg.telephony, telephony_changed, ex, &ex->tel);
+	if (r)
+		log_err("aurid.telephony: expected none or baresip:HOST:PORT (an IP address), got '%s'",
+			ex->cfg.telephony);
+	return r;
+}
+
+void jobs_item_done(struct executor *ex, uint8_t outcome)
+{
+	struct job *j = ex->job_head;
+	size_t i;
+
+	if (!j || !j->item_pending)
+		return;
+	i = j->next_item - 1;
+	j->item_pending = false;
+	j->res.items[i].outcome = outcome;
+	if (outcome != IPC_OUTCOME_OK)
+		j->wants[i].call_id = 0;
+	ex->job_running = false;
+	if (j->next_item < j->req.nitems && ex->cfg.pace_ms > 0) {
+		pace_start(ex);
+		return;
+	}
+	jobs_run(ex);
 }
 
 static void pace_cb(uv_timer_t *t)
@@ -97,18 +238,23 @@ static void pace_start(struct executor *ex)
 	uv_timer_start(&ex->pace_timer, pace_cb, ex->cfg.pace_ms, 0);
 }
 
-/* Runs items from *next on; true if it stopped to wait for the pace timer. */
-static bool run_items(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
-		      size_t *next)
+enum run_stop { RUN_DONE, RUN_PACE, RUN_PENDING };
+
+/* Runs items from *next on; says why it stopped. */
+static enum run_stop run_items(struct executor *ex, struct job *j, const struct ipc_action_req *req,
+			       struct ipc_action_res *res, size_t *next)
 {
 	while (*next < req->nitems) {
 		size_t i = (*next)++;
+		uint8_t outcome = IPC_OUTCOME_FAILED;
 
-		res->items[i].outcome = (uint8_t)item_run(ex, &req->items[i]);
+		if (item_run(ex, j, &req->items[i], res, i, &outcome) == 1)
+			return RUN_PENDING;
+		res->items[i].outcome = outcome;
 		if (*next < req->nitems && ex->cfg.pace_ms > 0)
-			return true;
+			return RUN_PACE;
 	}
-	return false;
+	return RUN_DONE;
 }
 
 static void jobs_run(struct executor *ex)
@@ -117,15 +263,26 @@ static void jobs_run(struct executor *ex)
 	while (ex->job_head && !ex->job_running && !consent_prompt_visible(ex)) {
 		struct job *j = ex->job_head;
 
-		if (run_items(ex, &j->req, &j->res, &j->next_item)) {
+		switch (run_items(ex, j, &j->req, &j->res, &j->next_item)) {
+		case RUN_PACE:
 			pace_start(ex);
 			return;
+		case RUN_PENDING:
+			/* jobs_item_done() carries on. */
+			j->item_pending = true;
+			ex->job_running = true;
+			return;
+		case RUN_DONE:
+			break;
 		}
-		ex->job_head = j->next;
-		if (!ex->job_head)
-			ex->job_tail = NULL;
-		finish(ex, j->front, j->generation, j->id, &j->req, j->user, &j->res);
-		free(j);
+		if (j->req.wait_ms && ex->tel && !wants_met(ex, j)) {
+			/* ?wait=MS: answer when the calls got there, or at the deadline. */
+			ex->job_waiting = true;
+			ex->job_running = true;
+			uv_timer_start(&ex->wait_timer, wait_cb, j->req.wait_ms, 0);
+			return;
+		}
+		job_pop_finish(ex);
 	}
 }
 
@@ -144,6 +301,8 @@ static struct job *job_new(struct front *f, uint32_t id, const struct ipc_action
 	snprintf(j->user, sizeof(j->user), "%s", user);
 	memcpy(&j->req, req, sizeof(*req));
 	memcpy(&j->res, res, sizeof(*res));
+	j->item_pending = false;
+	memset(j->wants, 0, sizeof(j->wants));
 	return j;
 }
 
@@ -169,7 +328,8 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
 	/* The common case runs at once, without a copy: the keypad is free
 	 * and no pause is due before the request is done. */
-	if (!ex->job_head && !consent_prompt_visible(ex) && !run_items(ex, req, res, &next)) {
+	if (!ex->job_head && !consent_prompt_visible(ex) && !needs_job(ex, req) &&
+	    run_items(ex, NULL, req, res, &next) == RUN_DONE) {
 		finish(ex, f, f ? f->generation : 0, id, req, user, res);
 		return 0;
 	}
@@ -179,6 +339,8 @@ int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct 
 	job_append(ex, j);
 	if (next > 0)
 		pace_start(ex);   /* it ran its first items and waits for the pace */
+	else
+		jobs_run(ex);     /* a no-op if another job runs or the prompt is up */
 	return 0;
 }
 
@@ -216,6 +378,8 @@ void jobs_init(struct executor *ex)
 {
 	uv_timer_init(ex->loop, &ex->pace_timer);
 	ex->pace_timer.data = ex;
+	uv_timer_init(ex->loop, &ex->wait_timer);
+	ex->wait_timer.data = ex;
 }
 
 void jobs_drop_all(struct executor *ex)
@@ -233,4 +397,7 @@ void jobs_drop_all(struct executor *ex)
 	}
 	ex->job_tail = NULL;
 	uv_timer_stop(&ex->pace_timer);
+	uv_timer_stop(&ex->wait_timer);
+	ex->job_waiting = false;
+	ex->job_running = false;
 }

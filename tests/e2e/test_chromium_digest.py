@@ -5,16 +5,22 @@ Digest, as a user typing the password into the browser's login prompt would
 The browser is driven over the Chrome DevTools Protocol (python3-websocket):
 Fetch.authRequired is the login prompt, answered with ProvideCredentials; the
 scheme and the Authorization header are then chosen by Chromium's own network
-stack.  Asserted: the challenge Chromium answered was Digest, the header it
-sent was Digest (not Basic, also offered), the page shows "ok OK", OK was
+stack.  CDP does not report the headers of the retried request, so Chromium
+talks to aurid through a small recording TCP relay in this test, which keeps
+every request head that Chromium sent.  Asserted: the challenge Chromium
+answered was Digest, its first request carried no Authorization and its second
+a Digest one (not Basic, also offered), the page shows "ok OK", OK was
 pressed once, and aurid's audit has one `auth` (401) then one `ok` (200) row
 for the request.  A wrong password is refused and nothing is pressed."""
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -66,11 +72,16 @@ class Browser:
         with open(os.path.join(self.dir, "chromium.log"), "rb") as f:
             return f.read().decode(errors="replace")[-3000:]
 
+    def post(self, method, **params):
+        """Sends a command without waiting for its answer (Page.navigate answers only
+        once the paused request it starts is continued)."""
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        return self.next_id
+
     def send(self, method, **params):
         """Sends a command and returns its result; events that arrive meanwhile are queued."""
-        self.next_id += 1
-        mid = self.next_id
-        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
+        mid = self.post(method, **params)
         self.ws.settimeout(20)
         while True:
             msg = json.loads(self.ws.recv())
@@ -84,8 +95,7 @@ class Browser:
         if self.events:
             return self.events.pop(0)
         self.ws.settimeout(max(0.1, deadline - time.time()))
-        msg = json.loads(self.ws.recv())
-        return msg if "method" in msg else None
+        return json.loads(self.ws.recv())
 
     def close(self):
         try:
@@ -102,6 +112,69 @@ class Browser:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Relay:
+    """A TCP relay on 127.0.0.1 to aurid's HTTP port that records what clients send."""
+
+    def __init__(self, port):
+        self.upstream = port
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.sent = []           # one bytearray per client connection
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.upstream))
+            buf = bytearray()
+            with self.lock:
+                self.sent.append(buf)
+            threading.Thread(target=self._pump, args=(c, u, buf), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, None), daemon=True).start()
+
+    def _pump(self, src, dst, record):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if record is not None:
+                    with self.lock:
+                        record.extend(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def requests(self, target):
+        """The heads of the requests for target, in order: list of {lower-case name: value}."""
+        out = []
+        with self.lock:
+            streams = [bytes(b) for b in self.sent]
+        for data in streams:
+            for head in re.findall(rb"(?:GET|POST|HEAD) [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n", data):
+                lines = head.decode(errors="replace").split("\r\n")
+                if lines[0].split()[1] != target:
+                    continue
+                out.append({k.strip().lower(): v.strip() for k, _, v in
+                            (l.partition(":") for l in lines[1:] if l)})
+        return out
+
+    def close(self):
+        self.lsock.close()
+
+
 @pytest.fixture
 def browser():
     b = Browser()
@@ -111,17 +184,20 @@ def browser():
 
 def visit_with_login(b, url, user, password, timeout=20):
     """Opens url; answers every login prompt with user/password (at most twice, as
-    a user would give up).  Returns (page text, challenges seen, Authorization
-    headers sent for url, final HTTP status of url)."""
+    a user would give up).  Returns (page text, challenges seen, final HTTP
+    status of url)."""
     b.send("Network.enable")
     b.send("Page.enable")
     b.send("Fetch.enable", handleAuthRequests=True, patterns=[{"urlPattern": "*"}])
-    b.send("Page.navigate", url=url)
-    challenges, authorizations, status, loaded = [], [], None, False
+    nav = b.post("Page.navigate", url=url)
+    challenges, status, loaded = [], None, False
     deadline = time.time() + timeout
     while time.time() < deadline and not loaded:
         ev = b.next_event(deadline)
         if not ev:
+            continue
+        if ev.get("id") == nav:
+            assert "error" not in ev and not ev["result"].get("errorText"), ev
             continue
         m, p = ev["method"], ev.get("params", {})
         if m == "Fetch.requestPaused":
@@ -132,10 +208,6 @@ def visit_with_login(b, url, user, password, timeout=20):
             if len(challenges) > 2:
                 answer = {"response": "CancelAuth"}
             b.send("Fetch.continueWithAuth", requestId=p["requestId"], authChallengeResponse=answer)
-        elif m == "Network.requestWillBeSentExtraInfo":
-            h = {k.lower(): v for k, v in p.get("headers", {}).items()}
-            if "authorization" in h:
-                authorizations.append(h["authorization"])
         elif m == "Network.responseReceived" and p["response"]["url"] == url:
             status = p["response"]["status"]
         elif m == "Page.loadEventFired":
@@ -143,23 +215,34 @@ def visit_with_login(b, url, user, password, timeout=20):
     assert loaded, "the page did not load: %s" % b.read_log()
     text = b.send("Runtime.evaluate", expression="document.body ? document.body.innerText : ''",
                   returnByValue=True)["result"].get("value")
-    return text, challenges, authorizations, status
+    return text, challenges, status
 
 
 def action_rows(a):
     return [r for r in a.audit() if "key=OK" in (r.get("request") or "")]
 
 
-def test_chromium_presses_ok_with_digest(aurid, browser):
-    url = aurid.url("/servlet?key=OK")
-    text, challenges, auths, status = visit_with_login(browser, url, "admin", ADMIN_PASSWORD)
+@pytest.fixture
+def relay(aurid):
+    r = Relay(aurid.port)
+    yield r
+    r.close()
+
+
+def test_chromium_presses_ok_with_digest(aurid, relay, browser):
+    url = "http://127.0.0.1:%d/servlet?key=OK" % relay.port
+    text, challenges, status = visit_with_login(browser, url, "admin", ADMIN_PASSWORD)
+    heads = relay.requests("/servlet?key=OK")
+    auths = [h.get("authorization") for h in heads]
     # What the user sees.
     assert status == 200 and text.strip() == "ok OK", (status, text, challenges, auths)
     # One prompt, for aurid's realm; Chromium picked Digest over Basic and sent it.
     assert len(challenges) == 1, challenges
     assert challenges[0]["scheme"].lower() == "digest" and challenges[0]["realm"] == "aurid", challenges
-    assert auths and all(h.startswith("Digest ") for h in auths), auths
+    # On the wire: first without credentials (the 401), then Digest, and nothing else.
+    assert len(auths) == 2 and auths[0] is None and auths[1].startswith("Digest "), heads
     assert 'username="admin"' in auths[-1] and 'realm="aurid"' in auths[-1] and "qop=auth" in auths[-1], auths
+    assert "algorithm=SHA-256" in auths[-1], auths   # the stronger of the two offered
     assert ADMIN_PASSWORD not in auths[-1]
     # The phone: OK pressed once; the audit shows the 401 and then the authenticated request.
     assert aurid.presses() == [key_code("KEY_OK")]
@@ -169,12 +252,13 @@ def test_chromium_presses_ok_with_digest(aurid, browser):
     print("Chromium sent: %s" % auths[-1].split(" response=")[0])
 
 
-def test_chromium_wrong_password_refused(aurid, browser):
-    url = aurid.url("/servlet?key=OK")
-    text, challenges, auths, status = visit_with_login(browser, url, "admin", "not-the-password")
+def test_chromium_wrong_password_refused(aurid, relay, browser):
+    url = "http://127.0.0.1:%d/servlet?key=OK" % relay.port
+    text, challenges, status = visit_with_login(browser, url, "admin", "not-the-password")
     assert status == 401, (status, text)
     assert len(challenges) >= 2, challenges         # asked again, as a browser does
-    assert auths and all(h.startswith("Digest ") for h in auths), auths
+    auths = [h.get("authorization") for h in relay.requests("/servlet?key=OK")]
+    assert auths[0] is None and len(auths) >= 2 and all(h.startswith("Digest ") for h in auths[1:]), auths
     assert aurid.presses() == []
     rows = action_rows(aurid)
     assert rows and all(r["reason"] == "auth" and r["status"] == 401 for r in rows), rows
