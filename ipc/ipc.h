@@ -60,6 +60,7 @@ enum ipc_type {
 	IPC_ADMIN_RES,          /* exec -> aurictl: end of an answer */
 	IPC_SCREENSHOT_RES,     /* exec -> front-end: a captured frame, fd = sealed memfd */
 	IPC_SIP_STATE,          /* aurid-sip -> exec: trusted server addresses, registration */
+	IPC_SANDBOX_LEVEL,      /* child -> supervisor: the sandbox it entered, for the log */
 	IPC_TLS_CERT,           /* exec -> http: the certificate chain, when the channel comes up */
 	IPC_TLS_SIGN_REQ,       /* http -> exec: sign a TLS handshake's input with the server key */
 	IPC_TLS_SIGN_RES,       /* exec -> http: the signature, or a refusal */
@@ -278,6 +279,10 @@ struct ipc_screenshot_res {
 	char model[64];          /* for the download's file name */
 };
 
+struct ipc_sandbox_level {
+	char level[256];         /* "seccomp allow-list (http) + landlock ABI 7" */
+};
+
 /* One struct for every admin request; each type declares which fields it sends. */
 struct ipc_admin_req {
 	char arg[256];           /* pattern, source, user name or key name */
@@ -314,6 +319,7 @@ union ipc_payload {
 	struct ipc_tls_cert tls_cert;
 	struct ipc_tls_sign_req tls_sign_req;
 	struct ipc_tls_sign_res tls_sign_res;
+	struct ipc_sandbox_level sandbox_level;
 };
 
 /* ---- the table ---- */

@@ -66,6 +66,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
+	struct ipc_sandbox_level lv;
 	static struct child_start start;
 	static struct executor ex;
 	struct exec_args args;
@@ -109,8 +110,10 @@ int main(int argc, char **argv)
 			start.cfg.https_key[0] ? start.cfg.https_key : NULL },
 		.tcp_connect_port = telephony_port(start.cfg.telephony),
 	};
-	if (sandbox_child(SANDBOX_EXEC, &paths) != 0)
+	if (sandbox_child(SANDBOX_EXEC, &paths, lv.level, sizeof(lv.level)) != 0)
 		return 1;
+	/* The supervisor logs the level reached. */
+	uvchan_send(&ex.sup, IPC_SANDBOX_LEVEL, 0, &lv, -1);
 	r = uv_run(loop, UV_RUN_DEFAULT);
 	log_info("stopping");
 	executor_close(&ex);

@@ -35,6 +35,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
+	struct ipc_sandbox_level lv;
 	static struct child_start start;
 	static struct frontend fe;
 	int fds[LISTEN_MAX], tls_fds[LISTEN_MAX];
@@ -94,8 +95,10 @@ int main(int argc, char **argv)
 	/* jansson seeds its hash tables from /dev/urandom on first use. */
 	json_object_seed(0);
 	/* Listening, and connected to the executor: no file, no new socket. */
-	if (sandbox_child(SANDBOX_HTTP, NULL) != 0)
+	if (sandbox_child(SANDBOX_HTTP, NULL, lv.level, sizeof(lv.level)) != 0)
 		return 1;
+	/* The supervisor logs the level reached. */
+	uvchan_send(&fe.sup, IPC_SANDBOX_LEVEL, 0, &lv, -1);
 	uv_run(loop, UV_RUN_DEFAULT);
 	log_info("stopping");
 	http_server_stop(srv);

@@ -56,6 +56,7 @@ static int limit_fds(void)
 
 int main(int argc, char **argv)
 {
+	struct ipc_sandbox_level lv;
 	static struct child_start start;
 	static struct sip_front fe;
 	struct ipc_chan sup;
@@ -109,8 +110,10 @@ int main(int argc, char **argv)
 	start.npeers = 0;
 	/* Listening and connected: the resolver's /etc files, and sockets for
 	 * TCP to the registrar and DNS, are all it may still open. */
-	if (sandbox_child(SANDBOX_SIP, NULL) != 0)
+	if (sandbox_child(SANDBOX_SIP, NULL, lv.level, sizeof(lv.level)) != 0)
 		goto out;
+	/* The supervisor logs the level reached. */
+	sip_ipc_send(&fe.sup, IPC_SANDBOX_LEVEL, 0, &lv);
 	r = sip_err(re_main(NULL));
 	if (r)
 		log_err("re_main: %s", strerror(-r));

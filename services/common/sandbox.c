@@ -644,7 +644,7 @@ void sandbox_test_hook(enum sandbox_profile p)
 #endif
 }
 
-int sandbox_child(enum sandbox_profile p, const struct sandbox_paths *paths)
+int sandbox_child(enum sandbox_profile p, const struct sandbox_paths *paths, char *level, size_t levellen)
 {
 	char msg[320];
 	int r;
@@ -659,7 +659,7 @@ int sandbox_child(enum sandbox_profile p, const struct sandbox_paths *paths)
 		log_err("sandbox: %s: refusing to run", msg);
 		return r;
 	}
-	log_info("sandbox: %s", msg);
+	snprintf(level, levellen, "%s", msg);
 	sandbox_test_hook(p);
 	return 0;
 }

@@ -44,11 +44,12 @@ int sandbox_enter(enum sandbox_profile p, const struct sandbox_paths *paths, cha
 
 /*
  * The last steps of a child's start, in order: verify the privilege drop
- * (sandbox_check_unprivileged), enter profile p, log the level reached (the
- * supervisor's log: children share its stderr), then the test hook.  0 or
- * -errno, logged: the caller exits non-zero and the supervisor restarts it.
+ * (sandbox_check_unprivileged), enter profile p, put the level reached in
+ * level (the caller reports it to the supervisor, which logs it), then the
+ * test hook.  0 or -errno, logged: the caller exits non-zero and the
+ * supervisor restarts it.
  */
-int sandbox_child(enum sandbox_profile p, const struct sandbox_paths *paths);
+int sandbox_child(enum sandbox_profile p, const struct sandbox_paths *paths, char *level, size_t levellen);
 
 /* "exec", "http", "sip". */
 const char *sandbox_profile_name(enum sandbox_profile p);

@@ -215,6 +215,7 @@ static void child_start(struct supervisor *s, struct supervisor_child *c, int64_
 	log_info("%s: started %s (pid %d) as %s (uid %u, gid %u)", k->name, c->path, (int)c->pid,
 		 c->id.user, (unsigned)c->id.uid, (unsigned)c->id.gid);
 	c->state = CHILD_HELLO;
+	c->sandbox_reported = false;
 	c->deadline_ms = now + SUPERVISOR_HELLO_MS;
 	r = ipc_chan_init(&c->chan, sv[0], IPC_ROLE_SUPERVISOR, k->role);
 	if (r == 0)
@@ -367,6 +368,12 @@ void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short
 			supervisor_child_fail(c, r == -EPROTO ? "protocol error: malformed message "
 					      "or one it may not send" : "cannot read its channel");
 			return;
+		}
+		/* A running child reports the sandbox it entered, once. */
+		if (type == IPC_SANDBOX_LEVEL && c->state == CHILD_RUNNING && !c->sandbox_reported) {
+			c->sandbox_reported = true;
+			log_info("%s (pid %d): sandbox: %s", c->kind->name, (int)c->pid, s->msg->sandbox_level.level);
+			continue;
 		}
 		/* HELLO is permitted once, before START; nothing else yet. */
 		if (type != IPC_HELLO || c->state != CHILD_HELLO) {

@@ -233,6 +233,7 @@ struct supervisor_child {
 	int64_t started_ms;
 	int64_t deadline_ms;            /* WAIT: start then; HELLO, CLOSED: kill then */
 	unsigned backoff_ms;            /* the last restart delay, 0 before any */
+	bool sandbox_reported;           /* its IPC_SANDBOX_LEVEL was logged */
 };
 
 extern const struct supervisor_kind supervisor_kinds[];

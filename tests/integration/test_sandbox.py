@@ -55,12 +55,14 @@ def test_every_child_is_filtered_and_logs_its_level(make_aurid):
             assert proc_status(int(tid))["Seccomp"] == "2", (binary, tid)
     log = a.read_log()
     for name, binary in CHILDREN.items():
+        # Logged by the supervisor, from the child's report.
         if abi:
-            want = r"%s\[\d+\]: info: sandbox: seccomp allow-list \(%s\) \+ landlock ABI %d" % (binary, name, abi)
+            want = r"aurid\[\d+\]: info: %s \(pid %d\): sandbox: seccomp allow-list \(%s\) \+ landlock ABI %d" % (
+                name, a.pids(binary)[0], name, abi)
         else:
-            want = r"%s\[\d+\]: info: sandbox: seccomp allow-list \(%s\) only: this kernel has no landlock" % (
-                binary, name)
-        assert re.search(want, log), (want, log)
+            want = r"aurid\[\d+\]: info: %s \(pid %d\): sandbox: seccomp allow-list \(%s\) only: " \
+                   r"this kernel has no landlock" % (name, a.pids(binary)[0], name)
+        assert wait_for(lambda: re.search(want, a.read_log()), timeout=5), (want, a.read_log())
     # And with all three filtered, aurid still works.
     assert a.curl("/servlet?key=OK")[0] == 200
 

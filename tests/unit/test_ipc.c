@@ -87,6 +87,9 @@ static void sample(unsigned type, union ipc_payload *m)
 		m->admin_res.ok = 1;
 		strcpy(m->admin_res.message, "fine");
 		break;
+	case IPC_SANDBOX_LEVEL:
+		strcpy(m->sandbox_level.level, "seccomp allow-list (http) + landlock ABI 7");
+		break;
 	case IPC_SIP_STATE:
 		strcpy(m->sip_state.trusted, "127.0.0.1,::1");
 		m->sip_state.reg_state = IPC_SIP_REG_OK;
