@@ -61,6 +61,7 @@ enum ipc_type {
 	IPC_SCREENSHOT_RES,     /* exec -> front-end: a captured frame, fd = sealed memfd */
 	IPC_SIP_STATE,          /* aurid-sip -> exec: trusted server addresses, registration */
 	IPC_SANDBOX_LEVEL,      /* child -> supervisor: the sandbox it entered, for the log */
+	IPC_SYSTEM_RUN,         /* exec -> supervisor: run the Reboot/AutoP/Reset command */
 	IPC_TLS_CERT,           /* exec -> http: the certificate chain, when the channel comes up */
 	IPC_TLS_SIGN_REQ,       /* http -> exec: sign a TLS handshake's input with the server key */
 	IPC_TLS_SIGN_RES,       /* exec -> http: the signature, or a refusal */
@@ -279,6 +280,12 @@ struct ipc_screenshot_res {
 	char model[64];          /* for the download's file name */
 };
 
+/* The executor asks; the supervisor checks the capability switch itself
+ * and runs only the command its own config names for op. */
+struct ipc_system_run {
+	uint8_t op;              /* OP_REBOOT, OP_AUTOP or OP_RESET */
+};
+
 struct ipc_sandbox_level {
 	char level[256];         /* "seccomp allow-list (http) + landlock ABI 7" */
 };
@@ -320,6 +327,7 @@ union ipc_payload {
 	struct ipc_tls_sign_req tls_sign_req;
 	struct ipc_tls_sign_res tls_sign_res;
 	struct ipc_sandbox_level sandbox_level;
+	struct ipc_system_run system_run;
 };
 
 /* ---- the table ---- */

@@ -158,6 +158,10 @@ static const struct ipc_field tls_sign_res_fields[] = {
 	F_BYTES(ipc_tls_sign_res, sig, sig_len),
 };
 
+static const struct ipc_field system_run_fields[] = {
+	F_U8(ipc_system_run, op),
+};
+
 static const struct ipc_field sandbox_level_fields[] = {
 	F_STR(ipc_sandbox_level, level),
 };
@@ -187,6 +191,7 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF(IPC_SCREENSHOT_RES, EXEC, true, ipc_screenshot_res, screenshot_res_fields),
 	DEF(IPC_SIP_STATE, SIP, false, ipc_sip_state, sip_state_fields),
 	DEF(IPC_SANDBOX_LEVEL, EXEC | HTTP | SIP, false, ipc_sandbox_level, sandbox_level_fields),
+	DEF(IPC_SYSTEM_RUN, EXEC, false, ipc_system_run, system_run_fields),
 	DEF(IPC_TLS_CERT, EXEC, false, ipc_tls_cert, tls_cert_fields),
 	DEF(IPC_TLS_SIGN_REQ, HTTP, false, ipc_tls_sign_req, tls_sign_req_fields),
 	DEF(IPC_TLS_SIGN_RES, EXEC, false, ipc_tls_sign_res, tls_sign_res_fields),

@@ -72,6 +72,11 @@ struct aurid_config {
 	char user_exec[32];
 	char user_http[32];
 	char user_sip[32];
+	/* Shell commands the supervisor runs (as root) for the Reboot, AutoP and
+	 * Reset items; empty: the item answers "unsupported". */
+	char reboot_cmd[512];
+	char autop_cmd[512];
+	char reset_cmd[512];
 	char uinput_device[256];
 	char fb_device[256];
 	char keypad_device[256];        /* a path, or an evdev device name; linux HAL: required */

@@ -75,10 +75,21 @@ static int item_run(struct executor *ex, struct job *j, const struct ipc_item *i
 		*outcome = IPC_OUTCOME_OK;
 		return 0;
 	case ROUTE_SYSTEM:
-	case ROUTE_RESET:
-		/* No system command is wired up in this build. */
-		*outcome = IPC_OUTCOME_UNSUPPORTED;
+	case ROUTE_RESET: {
+		/* The supervisor runs the command (as root, which we are not);
+		 * the capability was checked by the policy and is checked there
+		 * again.  "ok" means requested: a reboot does not answer. */
+		struct ipc_system_run run = { .op = it->op };
+		const char *cmd = it->op == OP_REBOOT ? ex->cfg.reboot_cmd :
+				  it->op == OP_AUTOP ? ex->cfg.autop_cmd : ex->cfg.reset_cmd;
+
+		if (!cmd[0])
+			*outcome = IPC_OUTCOME_UNSUPPORTED;   /* no command configured */
+		else
+			*outcome = uvchan_send(&ex->sup, IPC_SYSTEM_RUN, 0, &run, -1) == 0 ?
+				   IPC_OUTCOME_OK : IPC_OUTCOME_FAILED;
 		return 0;
+	}
 	default:
 		*outcome = IPC_OUTCOME_FAILED;
 		return 0;

@@ -369,6 +369,11 @@ void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short
 					      "or one it may not send" : "cannot read its channel");
 			return;
 		}
+		/* The executor may ask for a system command (checked there). */
+		if (type == IPC_SYSTEM_RUN && c->state == CHILD_RUNNING && c->kind->role == IPC_ROLE_EXEC) {
+			supervisor_system_run(s, s->msg->system_run.op);
+			continue;
+		}
 		/* A running child reports the sandbox it entered, once. */
 		if (type == IPC_SANDBOX_LEVEL && c->state == CHILD_RUNNING && !c->sandbox_reported) {
 			c->sandbox_reported = true;

@@ -295,7 +295,8 @@ static void reap(struct supervisor *s)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		supervisor_child_reaped(s, pid, status, supervisor_now_ms());
+		if (!supervisor_system_reaped(s, pid, status))
+			supervisor_child_reaped(s, pid, status, supervisor_now_ms());
 }
 
 static void signals_read(struct supervisor *s)
@@ -378,6 +379,7 @@ int supervisor_run(struct supervisor *s)
 
 		if (!s->stopping) {
 			supervisor_children_tick(s, now);
+			supervisor_system_tick(s, now);
 		} else if (children_gone(s)) {
 			break;
 		} else if (now >= s->stop_deadline_ms) {

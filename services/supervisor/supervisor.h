@@ -254,6 +254,32 @@ void supervisor_child_reaped(struct supervisor *s, pid_t pid, int status, int64_
 /* Kills a misbehaving child; it is restarted once reaped. */
 void supervisor_child_fail(struct supervisor_child *c, const char *why);
 
+/* ---- system commands (system.c) ---- */
+
+#define SUPERVISOR_SYSTEM_MAX 2          /* commands running at once */
+#define SUPERVISOR_SYSTEM_MS  60000      /* then they are killed */
+
+struct supervisor_system {
+	pid_t pid;                      /* 0: free slot */
+	int64_t deadline_ms;
+	const char *what;               /* "reboot", "autop", "reset" */
+};
+
+struct supervisor;
+
+/*
+ * The executor asks for Reboot, AutoP or Reset (op).  Preconditions: the
+ * request came on the executor's channel.  The supervisor checks the
+ * capability switch of its own config again, and runs only the command its
+ * own config names, as root, with /bin/sh -c, for at most
+ * SUPERVISOR_SYSTEM_MS.  Refusals are logged.
+ */
+void supervisor_system_run(struct supervisor *s, unsigned op);
+/* True if pid was a system command (then its end is logged). */
+bool supervisor_system_reaped(struct supervisor *s, pid_t pid, int status);
+/* Kills commands past their time. */
+void supervisor_system_tick(struct supervisor *s, int64_t now);
+
 /* ---- the supervisor (supervisor.c) ---- */
 
 struct supervisor {
@@ -280,6 +306,7 @@ struct supervisor {
 	int64_t stop_deadline_ms;
 	union ipc_payload *msg;         /* receive buffer (large) */
 	struct supervisor_child children[SUPERVISOR_KINDS_MAX];
+	struct supervisor_system system[SUPERVISOR_SYSTEM_MAX];
 };
 
 /* Checks what config_load cannot: listen lists as addresses, the log level. */

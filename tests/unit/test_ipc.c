@@ -87,6 +87,9 @@ static void sample(unsigned type, union ipc_payload *m)
 		m->admin_res.ok = 1;
 		strcpy(m->admin_res.message, "fine");
 		break;
+	case IPC_SYSTEM_RUN:
+		m->system_run.op = OP_REBOOT;
+		break;
 	case IPC_SANDBOX_LEVEL:
 		strcpy(m->sandbox_level.level, "seccomp allow-list (http) + landlock ABI 7");
 		break;
