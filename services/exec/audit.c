@@ -145,7 +145,7 @@ static bool put_raw(char *buf, size_t cap, size_t *off, const char *s)
  * ITEMS_JSON_MAX bytes plus the "+N more" marker. */
 static void items_build(char *out, size_t outlen, const struct audit_item *items, size_t nitems)
 {
-	char item[ITEM_SIZE], outcome[OUTCOME_SIZE];
+	char item[ITEM_SIZE], outcome[OUTCOME_SIZE], detail[128];
 	size_t off = 0, i;
 
 	put_raw(out, outlen, &off, "[");
@@ -154,10 +154,13 @@ static void items_build(char *out, size_t outlen, const struct audit_item *items
 
 		clean(item, sizeof(item), items[i].item);
 		clean(outcome, sizeof(outcome), items[i].outcome);
+		clean(detail, sizeof(detail), items[i].detail);
 		if (!(put_raw(out, ITEMS_JSON_MAX, &off, i ? ",{\"item\":\"" : "{\"item\":\"") &&
 		      put_escaped(out, ITEMS_JSON_MAX, &off, item) &&
 		      put_raw(out, ITEMS_JSON_MAX, &off, "\",\"outcome\":\"") &&
 		      put_escaped(out, ITEMS_JSON_MAX, &off, outcome) &&
+		      (!items[i].detail || (put_raw(out, ITEMS_JSON_MAX, &off, "\",\"detail\":\"") &&
+					    put_escaped(out, ITEMS_JSON_MAX, &off, detail))) &&
 		      put_raw(out, ITEMS_JSON_MAX, &off, "\"}"))) {
 			off = mark;
 			break;

@@ -24,6 +24,7 @@
 struct audit_item {
 	const char *item;
 	const char *outcome;   /* ok, ignored, unsupported, failed, not-run */
+	const char *detail;    /* NULL, or why (e.g. why it is unsupported) */
 };
 
 struct audit_row {

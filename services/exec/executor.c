@@ -4,6 +4,7 @@
 #include "../../hal/fb.h"
 #include "../../hal/keypad_out.h"
 #include "../../hal/telephony.h"
+#include "../common/action_grammar.h"
 #include "../common/log.h"
 #include "audit.h"
 #include "audit_batch.h"
@@ -217,6 +218,34 @@ void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t
 	queue_reply(ex, true, c, c->generation, id, IPC_ADMIN_RES, &res, -1);
 }
 
+/* Why an item was not done, for its audit row: the reason an operator
+ * needs when a client reports "it did nothing". */
+static const char *outcome_detail(const struct executor *ex, const struct ipc_item *it, unsigned outcome)
+{
+	if (outcome != IPC_OUTCOME_UNSUPPORTED)
+		return NULL;
+	switch (action_op_route((enum ipc_op)it->op)) {
+	case ROUTE_CALL:
+		if (!ex->tel)
+			return "no call engine (aurid.telephony = none)";
+		switch (it->op) {
+		case OP_ATRANS: return "attended transfer is not in the phone's SIP engine (baresip 1.0)";
+		case OP_DND_ON:
+		case OP_DND_OFF: return "do-not-disturb is not in the phone's SIP engine (baresip 1.0)";
+		case OP_FWD_ON:
+		case OP_FWD_OFF: return "call forwarding is not in the phone's SIP engine (baresip 1.0)";
+		default: return "not supported by the phone's SIP engine";
+		}
+	case ROUTE_SYSTEM:
+	case ROUTE_RESET:
+		return it->op == OP_REBOOT ? "no command configured (aurid.system.reboot_cmd)" :
+		       it->op == OP_AUTOP ? "no command configured (aurid.system.autop_cmd)" :
+		       "no command configured (aurid.system.reset_cmd)";
+	default:
+		return NULL;
+	}
+}
+
 /* Stages the audit row of a decided request; 0 and *seq, or -errno. */
 static int stage_row(struct executor *ex, const struct ipc_action_req *req, const char *user, int status,
 		     const char *reason, const struct audit_item *items, size_t nitems, uint64_t *seq)
@@ -256,6 +285,7 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 	for (size_t i = 0; i < res->nitems; i++) {
 		items[i].item = res->items[i].text;
 		items[i].outcome = outcome_name(res->items[i].outcome);
+		items[i].detail = i < req->nitems ? outcome_detail(ex, &req->items[i], res->items[i].outcome) : NULL;
 	}
 	if (stage_row(ex, req, user, res->status, res->reason, items, res->nitems, &seq) != 0) {
 		res->status = 503;
@@ -270,7 +300,7 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
 				const char *user, struct ipc_screenshot_res *shot, int fd)
 {
-	struct audit_item item = { "screenshot", "ok" };
+	struct audit_item item = { "screenshot", "ok", NULL };
 	uint64_t seq = 0;
 
 	if (stage_row(ex, req, user, shot->status, shot->reason, &item, 1, &seq) != 0) {

@@ -156,6 +156,9 @@ def test_call_and_read_items_are_unsupported_without_telephony(aurid):
     status, _, body = aurid.curl("/servlet?key=ANSWER;HOLD:12")
     assert body.splitlines() == ["unsupported ANSWER", "unsupported HOLD:12"]
     assert aurid.presses() == []
+    # The audit row says why.
+    assert aurid.audit()[-1]["items"][0] == {"item": "ANSWER", "outcome": "unsupported",
+                                             "detail": "no call engine (aurid.telephony = none)"}
 
 
 def test_capability_off(make_aurid):

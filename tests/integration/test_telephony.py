@@ -178,3 +178,65 @@ def test_backend_down_then_back():
         au.cleanup()
         a.stop()
         b.stop()
+
+
+def test_blind_transfer(phone):
+    # baresip 1.0's `transfer` is a blind REFER: A refers B to C, B (the
+    # transferee) dials C, and once that call is up B's NOTIFY (sipfrag 200)
+    # makes A end its own call; B's old call to A is closed by A's BYE.
+    a, b, au = phone
+    c = Baresip("c", auto_answer=True)
+    try:
+        status, _, body = au.curl("/servlet?key=number=%s&wait=3000" % b.aor)
+        assert status == 200 and "established" in body, body
+        assert wait_for(lambda: len(b.calls()) == 1 and "ESTABLISHED" in b.calls()[0])
+        assert c.calls() == []
+
+        status, _, body = au.curl("/servlet?key=BTrans=%s&wait=3000" % c.aor)
+        assert status == 200 and body.startswith("ok BTrans=%s\n" % c.aor), body
+        row = au.audit()[-1]
+        assert row["items"] == [{"item": "BTrans=%s" % c.aor, "outcome": "ok"}], row
+
+        # C got a call, from B, and it is established.
+        assert wait_for(lambda: len(c.calls()) == 1 and "ESTABLISHED" in c.calls()[0]
+                        and "sip:b@" in c.calls()[0], timeout=10), c.calls()
+        # B's only call now is its call to C: the call with A is gone.
+        assert wait_for(lambda: len(b.calls()) == 1 and c.aor in b.calls()[0]
+                        and "ESTABLISHED" in b.calls()[0], timeout=10), b.calls()
+        # A (the phone, seen through aurid) has no call left.
+        assert wait_for(lambda: phone_calls(au) == [], timeout=10), phone_calls(au)
+        assert au.presses() == []
+    finally:
+        c.stop()
+
+
+def test_notify_dials():
+    # The same dial through a SIP NOTIFY (Event: ACTION-URI) to aurid-sip:
+    # trust_ctrl off so any source may send it; consent is off (harness default
+    # features.show_action_uri_option = 0).
+    from sipclient import Udp, free_udp_tcp_port
+    a = Baresip("a", auto_answer=False)
+    b = Baresip("b", auto_answer=True)
+    port = free_udp_tcp_port()
+    au = Aurid({"aurid.telephony": "baresip:127.0.0.1:%d" % a.ctrl_port,
+                "aurid.sip.listen": "udp:127.0.0.1:%d" % port,
+                "sip.trust_ctrl": "0",
+                "account.1.sip_server.1.address": ""})
+    u = Udp(port)
+    try:
+        assert wait_for(lambda: "connected to baresip" in au.read_log(), timeout=5), au.read_log()
+        r = u.ask(body="key=number=%s" % b.aor, timeout=10)
+        assert r is not None, "no final response to the NOTIFY"
+        assert r.code == 200, r.raw
+        assert wait_for(lambda: len(b.calls()) == 1 and "ESTABLISHED" in b.calls()[0]
+                        and "sip:a@" in b.calls()[0], timeout=10), b.calls()
+        assert wait_for(lambda: phone_calls(au) == ["Call1=established|active|outgoing|%s|unmuted|" % b.aor])
+        [row] = [r for r in au.audit() if r["transport"] == "sip"]
+        assert row["status"] == 200 and row["request"] == "NOTIFY key=number=%s" % b.aor, row
+        assert row["items"] == [{"item": "number=%s" % b.aor, "outcome": "ok"}], row
+        assert au.presses() == []
+    finally:
+        u.close()
+        au.cleanup()
+        a.stop()
+        b.stop()

@@ -56,7 +56,7 @@ static int teardown(void **state)
 
 static uint64_t append(struct fixture *f, int64_t time_us, const char *source, const char *reason, int status)
 {
-	static const struct audit_item items[] = { { "OK", "ok" }, { "1", "ok" } };
+	static const struct audit_item items[] = { { "OK", "ok", NULL }, { "1", "ok", NULL } };
 	struct audit_row row = {
 		.time_us = time_us, .transport = "http", .source = source, .user = NULL,
 		.request = "/servlet?key=OK;1", .items = items, .nitems = 2, .status = status,
@@ -111,7 +111,7 @@ static void assert_seqs(json_t *list, const int64_t *want, size_t n)
 static void test_row_json_fields(void **state)
 {
 	struct fixture *f = *state;
-	static const struct audit_item items[] = { { "OK", "ok" }, { "number=100", "unsupported" } };
+	static const struct audit_item items[] = { { "OK", "ok", NULL }, { "number=100", "unsupported", "no call engine" } };
 	struct audit_row row = {
 		.time_us = T0 * 1000000 + 123456, .transport = "https", .source = "192.0.2.10", .user = "alice",
 		.request = "/servlet?key=OK;number=100", .items = items, .nitems = 2, .status = 200,
@@ -149,7 +149,8 @@ static void test_row_json_fields(void **state)
 	assert_int_equal(json_array_size(it), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 1), "item")), "number=100");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 1), "outcome")), "unsupported");
-	assert_int_equal(json_object_size(json_array_get(it, 0)), 2);
+	assert_int_equal(json_object_size(json_array_get(it, 0)), 2);   /* no detail: no key */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 1), "detail")), "no call engine");
 	assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
 	assert_string_equal(json_string_value(json_object_get(o, "reason")), "ok");
 	assert_int_equal(json_integer_value(json_object_get(o, "latency_us")), 4567);

@@ -83,7 +83,7 @@ static int teardown(void **state)
 
 static void stage(struct fixture *f, const char *source, uint64_t *seq)
 {
-	struct audit_item item = { "OK", "ok" };
+	struct audit_item item = { "OK", "ok", NULL };
 	struct audit_row row = {
 		.time_us = 1800000000000000, .transport = "http", .source = source, .user = "admin",
 		.request = "GET /servlet?key=OK", .items = &item, .nitems = 1, .status = 200, .reason = "ok",
