@@ -18,12 +18,42 @@ from harness import Aurid, free_port, wait_for
 pytestmark = pytest.mark.skipif(not shutil.which("baresip"), reason="baresip-core not installed")
 
 
+def sip_port_pair():
+    """A SIP port N with N free for UDP and TCP and N+1 free for TCP (baresip's TLS)."""
+    for _ in range(50):
+        socks = []
+        try:
+            t = socket.socket()
+            socks.append(t)
+            t.bind(("127.0.0.1", 0))
+            n = t.getsockname()[1]
+            for typ, port in ((socket.SOCK_DGRAM, n), (socket.SOCK_STREAM, n + 1)):
+                o = socket.socket(socket.AF_INET, typ)
+                socks.append(o)
+                o.bind(("127.0.0.1", port))
+            return n
+        except OSError:
+            continue
+        finally:
+            for o in socks:
+                o.close()
+    raise RuntimeError("no free SIP port pair")
+
+
 class Baresip:
     def __init__(self, user, auto_answer, start=True):
         self.dir = tempfile.mkdtemp(prefix="aurid-baresip-")
-        self.sip_port = free_port()
+        self.user = user
+        self.auto_answer = auto_answer
         self.ctrl_port = free_port()
-        self.aor = "sip:%s@127.0.0.1:%d" % (user, self.sip_port)
+        self._configure(sip_port_pair())
+        self.proc = None
+        if start:
+            self.start()
+
+    def _configure(self, sip_port):
+        self.sip_port = sip_port
+        self.aor = "sip:%s@127.0.0.1:%d" % (self.user, self.sip_port)
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join([
                 "poll_method epoll",
@@ -37,16 +67,27 @@ class Baresip:
                 "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
                 "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port, ""]))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<%s>;regint=0%s\n" % (self.aor, ";answermode=auto" if auto_answer else ""))
-        self.proc = None
-        if start:
-            self.start()
+            f.write("<%s>;regint=0%s\n" % (self.aor, ";answermode=auto" if self.auto_answer else ""))
 
     def start(self):
-        self.log = open(os.path.join(self.dir, "log"), "ab")
-        self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        assert wait_for(self._up, timeout=5)
+        # SIP port N also opens TLS on N+1: another socket may take N or N+1
+        # between choosing and binding ("ua: init failed (Address already in
+        # use)").  Then choose another SIP port (ctrl_port stays: aurid may
+        # already be configured with it).
+        for attempt in range(3):
+            self.log = open(os.path.join(self.dir, "log"), "ab")
+            self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdin=subprocess.DEVNULL,
+                                         stdout=self.log, stderr=subprocess.STDOUT)
+            if wait_for(lambda: self._up() or self.proc.poll() is not None, timeout=5) and self._up():
+                return
+            self.stop()
+            self.log.close()
+            with open(os.path.join(self.dir, "log"), "rb") as f:
+                log = f.read().decode(errors="replace")
+            if "Address already in use" not in log or ":%d)" % self.ctrl_port in log:
+                break
+            self._configure(sip_port_pair())
+        raise AssertionError("baresip did not come up:\n" + log)
 
     def _up(self):
         # Look, do not touch: baresip 1.0's ctrl_tcp keeps one connection and
