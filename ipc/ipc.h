@@ -361,6 +361,10 @@ struct ipc_msg_def {
 const struct ipc_msg_def *ipc_msg_def(unsigned type);
 const char *ipc_role_name(enum ipc_role role);
 const char *ipc_op_name(enum ipc_op op);
+/* Words of the answers and the audit: "ok", "ignored", "unsupported",
+ * "failed", "not-run" (anything else); "http", "https", "sip", "admin". */
+const char *ipc_outcome_name(unsigned outcome);
+const char *ipc_transport_name(unsigned transport);
 
 /* ---- bounded cursor ---- */
 

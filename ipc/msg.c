@@ -263,3 +263,25 @@ const char *ipc_op_name(enum ipc_op op)
 		return "invalid";
 	return names[op];
 }
+
+const char *ipc_outcome_name(unsigned outcome)
+{
+	switch (outcome) {
+	case IPC_OUTCOME_OK: return "ok";
+	case IPC_OUTCOME_IGNORED: return "ignored";
+	case IPC_OUTCOME_UNSUPPORTED: return "unsupported";
+	case IPC_OUTCOME_FAILED: return "failed";
+	default: return "not-run";
+	}
+}
+
+const char *ipc_transport_name(unsigned transport)
+{
+	switch (transport) {
+	case IPC_TRANSPORT_HTTP: return "http";
+	case IPC_TRANSPORT_HTTPS: return "https";
+	case IPC_TRANSPORT_SIP: return "sip";
+	case IPC_TRANSPORT_ADMIN: return "admin";
+	default: return "unknown";
+	}
+}

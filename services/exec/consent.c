@@ -211,7 +211,7 @@ static void consent_next(struct executor *ex)
 	if (cs->prompt || !cs->head)
 		return;
 	snprintf(cs->source, sizeof(cs->source), "%s", cs->head->req.peer);
-	snprintf(cs->transport, sizeof(cs->transport), "%s", transport_name(cs->head->req.transport));
+	snprintf(cs->transport, sizeof(cs->transport), "%s", ipc_transport_name(cs->head->req.transport));
 	if (consent_granted(ex, cs->source)) {
 		/* Granted meanwhile (a previous prompt of the same source). */
 		release(ex, cs->source, true, "ok", "");

@@ -5,6 +5,7 @@
 #include "../../hal/keypad_out.h"
 #include "../../hal/telephony.h"
 #include "../common/action_grammar.h"
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "audit.h"
 #include "audit_batch.h"
@@ -39,44 +40,6 @@ struct reply {
 	size_t len;
 	uint8_t data[];
 };
-
-const char *transport_name(unsigned transport)
-{
-	switch (transport) {
-	case IPC_TRANSPORT_HTTP: return "http";
-	case IPC_TRANSPORT_HTTPS: return "https";
-	case IPC_TRANSPORT_SIP: return "sip";
-	case IPC_TRANSPORT_ADMIN: return "admin";
-	default: return "unknown";
-	}
-}
-
-const char *outcome_name(unsigned outcome)
-{
-	switch (outcome) {
-	case IPC_OUTCOME_OK: return "ok";
-	case IPC_OUTCOME_IGNORED: return "ignored";
-	case IPC_OUTCOME_UNSUPPORTED: return "unsupported";
-	case IPC_OUTCOME_FAILED: return "failed";
-	default: return "not-run";
-	}
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The channel an answer goes to, or NULL if that peer has gone since. */
 static struct uvchan *reply_chan(struct reply *r)
@@ -251,8 +214,8 @@ static int stage_row(struct executor *ex, const struct ipc_action_req *req, cons
 		     const char *reason, const struct audit_item *items, size_t nitems, uint64_t *seq)
 {
 	struct audit_row row = {
-		.time_us = wall_us(),
-		.transport = transport_name(req->transport),
+		.time_us = clock_wall_us(),
+		.transport = ipc_transport_name(req->transport),
 		.source = req->peer,
 		.user = (user && *user) ? user : NULL,
 		.request = req->request,
@@ -261,7 +224,7 @@ static int stage_row(struct executor *ex, const struct ipc_action_req *req, cons
 		.status = status,
 		.reason = reason,
 	};
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	int r;
 
 	row.latency_us = req->t_recv_ns && now > req->t_recv_ns ? (int64_t)((now - req->t_recv_ns) / 1000) : 0;
@@ -284,7 +247,7 @@ void executor_finish(struct executor *ex, struct front *f, uint32_t generation, 
 
 	for (size_t i = 0; i < res->nitems; i++) {
 		items[i].item = res->items[i].text;
-		items[i].outcome = outcome_name(res->items[i].outcome);
+		items[i].outcome = ipc_outcome_name(res->items[i].outcome);
 		items[i].detail = i < req->nitems ? outcome_detail(ex, &req->items[i], res->items[i].outcome) : NULL;
 	}
 	if (stage_row(ex, req, user, res->status, res->reason, items, res->nitems, &seq) != 0) {

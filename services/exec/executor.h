@@ -174,7 +174,5 @@ void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t
 int admin_start(struct executor *ex, int listen_fd);
 void admin_stop(struct executor *ex);
 
-const char *transport_name(unsigned transport);
-const char *outcome_name(unsigned outcome);
 
 #endif

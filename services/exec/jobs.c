@@ -152,7 +152,7 @@ static void job_pop_finish(struct executor *ex)
 
 		for (size_t i = 0; i < j->req.nitems && used < sizeof(j->res.body); i++) {
 			int n = snprintf(b + used, sizeof(j->res.body) - used, "%s %s\n",
-					 outcome_name(j->res.items[i].outcome), j->req.items[i].text);
+					 ipc_outcome_name(j->res.items[i].outcome), j->req.items[i].text);
 
 			if (n > 0)
 				used += (size_t)n;

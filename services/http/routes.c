@@ -271,17 +271,6 @@ void routes_unavailable(struct http_conn *c, bool json)
 	respond_simple(c, 503, "Retry-After: 1\r\n", "the executor is not available; retry shortly", json);
 }
 
-static const char *outcome_word(unsigned o)
-{
-	switch (o) {
-	case IPC_OUTCOME_OK: return "ok";
-	case IPC_OUTCOME_IGNORED: return "ignored";
-	case IPC_OUTCOME_UNSUPPORTED: return "unsupported";
-	case IPC_OUTCOME_FAILED: return "failed";
-	default: return "not-run";
-	}
-}
-
 static char *answer_json(const struct ipc_action_res *res)
 {
 	json_t *items = json_array();
@@ -290,7 +279,7 @@ static char *answer_json(const struct ipc_action_res *res)
 
 	for (size_t i = 0; i < res->nitems; i++)
 		json_array_append_new(items, json_pack("{s:s, s:s}", "item", res->items[i].text,
-						       "outcome", outcome_word(res->items[i].outcome)));
+						       "outcome", ipc_outcome_name(res->items[i].outcome)));
 	o = json_pack("{s:i, s:s, s:s, s:I, s:o}", "status", res->status, "reason", res->reason,
 		      "message", res->message, "request_id", (json_int_t)res->audit_seq, "items", items);
 	if (o && res->body[0])
@@ -343,7 +332,7 @@ void routes_answer(struct http_conn *c, const struct ipc_action_res *res, bool j
 		len = (size_t)snprintf(body, cap, "%s", res->body);
 	} else {
 		for (size_t i = 0; i < res->nitems && len < cap; i++)
-			len += (size_t)snprintf(body + len, cap - len, "%s %s\n", outcome_word(res->items[i].outcome),
+			len += (size_t)snprintf(body + len, cap - len, "%s %s\n", ipc_outcome_name(res->items[i].outcome),
 						res->items[i].text);
 	}
 	if (len >= cap)
