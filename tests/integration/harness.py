@@ -36,9 +36,9 @@ def key_code(name):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on 127.0.0.1 that no other test peer was given."""
+    from sipclient import free_udp_tcp_port
+    return free_udp_tcp_port(udp=False)
 
 
 class Aurid:

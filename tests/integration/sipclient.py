@@ -173,15 +173,25 @@ def sipsak(port, message, src="127.0.0.1", timeout=10):
         os.unlink(path)
 
 
-def free_udp_tcp_port():
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
+# Ports handed out in this test process.  Binding port 0 and closing lets the
+# kernel hand the same port out again, so two ports picked for one aurid (HTTP
+# and SIP) could collide; a port is never handed out twice here.
+_given = set()
+
+
+def free_udp_tcp_port(udp=True):
+    """A port free on 127.0.0.1 for TCP (and UDP), not handed out before."""
+    for _ in range(200):
         t = socket.socket()
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             t.bind(("127.0.0.1", 0))
             port = t.getsockname()[1]
-            u.bind(("127.0.0.1", port))
+            if port in _given:
+                continue
+            if udp:
+                u.bind(("127.0.0.1", port))
+            _given.add(port)
             return port
         except OSError:
             continue
