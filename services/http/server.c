@@ -29,6 +29,7 @@
  * answer, and is not freed while it is outstanding.
  */
 #include "server.h"
+#include "headers.h"
 #include "../common/clock.h"
 
 #include "services/common/log.h"
@@ -58,41 +59,11 @@
 #define HTTP_WBUF_KEEP      (16 * 1024)   /* largest write buffer kept for the next answer */
 #define HTTP_WBUF_FLUSH     (64 * 1024)   /* collected answers written before parsing on */
 #define HTTP_LINGER_MS      1000
-#define HTTP_HNAME_MAX      24            /* longer header names are none of ours */
 #define HTTP_TLS_RBUF       (16 * 1024 + 512)  /* one TLS record and its overhead */
 #define HTTP_TLS_CIPHER_MAX (64 * 1024)   /* ciphertext kept in the SSL before reading stops */
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
-enum http_hdr {
-	HDR_OTHER = -1,
-	HDR_AUTHORIZATION,
-	HDR_ACCEPT,
-	HDR_SEC_FETCH_SITE,
-	HDR_SEC_FETCH_MODE,
-	HDR_HOST,
-	HDR_N
-};
-
-/*
- * The headers we keep.  A second copy of a single-valued one is refused:
- * two Authorization or Host lines, or a Sec-Fetch-Site saying both
- * "cross-site" and "same-origin", are a confused or hostile client, and
- * picking either copy could be the wrong one.  Accept is a list and joins.
- */
-static const struct {
-	const char *name;
-	size_t len;
-	int joins;
-} hdr_table[HDR_N] = {
-	[HDR_AUTHORIZATION] = { "authorization", 13, 0 },
-	[HDR_ACCEPT] = { "accept", 6, 1 },
-	[HDR_SEC_FETCH_SITE] = { "sec-fetch-site", 14, 0 },
-	[HDR_SEC_FETCH_MODE] = { "sec-fetch-mode", 14, 0 },
-	[HDR_HOST] = { "host", 4, 0 },
-};
-
-enum http_hstate { HS_NONE, HS_FIELD, HS_VALUE };
 enum http_timer { TIMER_NONE, TIMER_IDLE, TIMER_REQUEST, TIMER_LINGER, TIMER_HANDSHAKE };
 
 /* The TLS side of an HTTPS connection. */
@@ -109,11 +80,11 @@ struct http_tls_conn {
 	char cbuf[HTTP_TLS_RBUF];             /* ciphertext read from the socket */
 };
 
-/* The strings of one request; the URL and kept header values are bounded by HTTP_HEADERS_MAX. */
+/* The strings of one request. */
 struct http_strings {
 	char url[HTTP_URI_MAX + 1];
 	char pq[HTTP_URI_MAX + 2];            /* path NUL query NUL */
-	char hdr[HTTP_HEADERS_MAX + 16];      /* kept header values, each NUL-terminated */
+	struct http_hdr_store hdr;            /* kept header values (headers.h) */
 };
 
 struct http_wbuf {
@@ -143,18 +114,10 @@ struct http_conn {
 
 	struct http_strings *str;
 	size_t url_len;
-	size_t hdr_len;
-	int hval[HDR_N];                      /* offset in str->hdr, -1 if absent */
-	char hname[HTTP_HNAME_MAX];
-	size_t hname_len;
-	enum http_hstate hstate;
-	int cur_hdr;                          /* kept header being received, or HDR_OTHER */
-	int last_hdr;                         /* the value that ends str->hdr */
-	size_t val_start;                     /* where the current value's own bytes begin */
-	int val_joined;                       /* ", " was put before them */
 	uint64_t body_len;
 	int err_status;
 	const char *err_text;
+	char err_buf[64];                     /* err_text, when it names a header */
 
 	struct http_tls_conn *tls;            /* NULL for plain HTTP */
 	struct http_request req;              /* the pending request */
@@ -502,12 +465,7 @@ static int conn_put_answer(struct http_conn *c, int status, const char *ctype, c
 static void request_reset(struct http_conn *c)
 {
 	c->url_len = 0;
-	c->hdr_len = 0;
-	for (int i = 0; i < HDR_N; i++)
-		c->hval[i] = -1;
-	c->hstate = HS_NONE;
-	c->cur_hdr = HDR_OTHER;
-	c->last_hdr = HDR_OTHER;
+	http_hdr_reset(&c->str->hdr);
 	c->body_len = 0;
 	c->err_status = 0;
 	c->err_text = NULL;
@@ -527,83 +485,22 @@ static int request_fail(struct http_conn *c, int status, const char *why)
 	return -1;
 }
 
-static int hdr_append(struct http_conn *c, const char *s, size_t n)
+/* A header callback's verdict as the request's error; -1 stops the parser. */
+static int hdr_verdict(struct http_conn *c, enum http_hdr_verdict v)
 {
-	/* The parser's header limit bounds this already; the check keeps that an assumption, not a hole. */
-	if (n > sizeof(c->str->hdr) - 1 - c->hdr_len)
-		return request_fail(c, 431, "request header fields too large");
-	memcpy(c->str->hdr + c->hdr_len, s, n);
-	c->hdr_len += n;
-	return 0;
-}
-
-static int hdr_lookup(const struct http_conn *c)
-{
-	for (int i = 0; i < HDR_N; i++) {
-		if (c->hname_len == hdr_table[i].len &&
-		    memcmp(c->hname, hdr_table[i].name, c->hname_len) == 0)
-			return i;
-	}
-	return HDR_OTHER;
-}
-
-/* The name is complete: pick the slot its value goes to. */
-static int value_begin(struct http_conn *c)
-{
-	int h = hdr_lookup(c);
-	int old;
-
-	c->cur_hdr = h;
-	c->hstate = HS_VALUE;
-	if (h == HDR_OTHER)
+	switch (v) {
+	case HTTP_HDR_OK:
 		return 0;
-	old = c->hval[h];
-	c->val_joined = 0;
-	if (old < 0) {
-		c->hval[h] = (int)c->hdr_len;
-		c->val_start = c->hdr_len;
-		return 0;
-	}
-	if (!hdr_table[h].joins)
+	case HTTP_HDR_BAD_NAME:
+		return request_fail(c, 400, "white space in a header field name");
+	case HTTP_HDR_REPEATED:
 		return request_fail(c, 400, "repeated header field");
-	if (c->last_hdr == h) {
-		c->hdr_len--;       /* reopen it: drop its NUL */
-	} else {
-		/* Move the earlier value to the end so that the joined one is contiguous. */
-		size_t n = strlen(c->str->hdr + old);
-
-		if (n + 1 > sizeof(c->str->hdr) - c->hdr_len)
-			return request_fail(c, 431, "request header fields too large");
-		memmove(c->str->hdr + c->hdr_len, c->str->hdr + old, n);
-		c->hval[h] = (int)c->hdr_len;
-		c->hdr_len += n;
+	case HTTP_HDR_TOO_LARGE:
+		snprintf(c->err_buf, sizeof(c->err_buf), "header field %s too large",
+			 http_hdr_display_name(c->str->hdr.too_large));
+		return request_fail(c, 431, c->err_buf);
 	}
-	if ((size_t)c->hval[h] < c->hdr_len) {
-		if (hdr_append(c, ", ", 2))
-			return -1;
-		c->val_joined = 1;
-	}
-	c->val_start = c->hdr_len;
-	return 0;
-}
-
-static int value_end(struct http_conn *c)
-{
-	char *s = c->str->hdr;
-
-	c->hstate = HS_NONE;
-	if (c->cur_hdr == HDR_OTHER)
-		return 0;
-	/* The parser strips leading blanks, not trailing ones. */
-	while (c->hdr_len > c->val_start && (s[c->hdr_len - 1] == ' ' || s[c->hdr_len - 1] == '\t'))
-		c->hdr_len--;
-	if (c->val_joined && c->hdr_len == c->val_start)
-		c->hdr_len -= 2;    /* an empty repeat adds nothing */
-	/* hdr_append always leaves this byte free. */
-	s[c->hdr_len++] = '\0';
-	c->last_hdr = c->cur_hdr;
-	c->cur_hdr = HDR_OTHER;
-	return 0;
+	return request_fail(c, 400, "bad header field");
 }
 
 /* ---- parser callbacks --------------------------------------------------- */
@@ -644,42 +541,14 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 	struct http_conn *c = p->data;
 
 	c->line_done = 1;
-	if (c->hstate == HS_VALUE && value_end(c))
-		return -1;
-	if (c->hstate != HS_FIELD) {
-		c->hstate = HS_FIELD;
-		c->hname_len = 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		/* "Host : x" passes the non-strict parser; RFC 9112 says reject it (smuggling). */
-		if (at[i] == ' ' || at[i] == '\t')
-			return request_fail(c, 400, "white space in a header field name");
-		if (c->hname_len < sizeof(c->hname)) {
-			char ch = at[i];
-
-			c->hname[c->hname_len++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 'a' - 'A') : ch;
-		} else {
-			c->hname_len = sizeof(c->hname) + 1;   /* matches no name we keep */
-		}
-	}
-	return 0;
+	return hdr_verdict(c, http_hdr_name(&c->str->hdr, at, n));
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct http_conn *c = p->data;
 
-	/*
-	 * Several calls for one value: the value was split across reads, or
-	 * folded (obs-fold); a fold comes with its leading blanks, so plain
-	 * concatenation replaces each CRLF fold by white space, as RFC 9112
-	 * allows.
-	 */
-	if (c->hstate == HS_FIELD && value_begin(c))
-		return -1;
-	if (c->cur_hdr == HDR_OTHER || n == 0)
-		return 0;
-	return hdr_append(c, at, n);
+	return hdr_verdict(c, http_hdr_value(&c->str->hdr, at, n));
 }
 
 static int on_headers_complete(http_parser *p)
@@ -687,9 +556,8 @@ static int on_headers_complete(http_parser *p)
 	struct http_conn *c = p->data;
 
 	c->line_done = 1;
-	if (c->hstate == HS_FIELD && value_begin(c))
-		return -1;
-	if (c->hstate == HS_VALUE && value_end(c))
+	/* Chunked trailers come after this: the store ignores them. */
+	if (hdr_verdict(c, http_hdr_close(&c->str->hdr)))
 		return -1;
 	if (p->http_major != 1)
 		return request_fail(c, 400, "unsupported HTTP version");
@@ -747,7 +615,7 @@ static const http_parser_settings parser_settings = {
 
 static const char *hdr_value(const struct http_conn *c, enum http_hdr h)
 {
-	return c->hval[h] >= 0 ? c->str->hdr + c->hval[h] : NULL;
+	return http_hdr_get(&c->str->hdr, h);
 }
 
 static void request_fill(struct http_conn *c)
@@ -778,7 +646,9 @@ static void request_fill(struct http_conn *c)
 	r->accept = hdr_value(c, HDR_ACCEPT);
 	r->sec_fetch_site = hdr_value(c, HDR_SEC_FETCH_SITE);
 	r->sec_fetch_mode = hdr_value(c, HDR_SEC_FETCH_MODE);
+	r->sec_fetch_dest = hdr_value(c, HDR_SEC_FETCH_DEST);
 	r->host = hdr_value(c, HDR_HOST);
+	r->origin = hdr_value(c, HDR_ORIGIN);
 	r->peer = c->peer;
 	r->peer_port = c->peer_port;
 	r->tls = c->tls != NULL;
@@ -819,12 +689,8 @@ static void dispatch_error(struct http_conn *c, enum http_errno err)
 		else
 			request_fail(c, 413, "chunk header too large");
 	}
-	/* Whatever the error cut short still makes a string. */
-	if (c->hstate == HS_VALUE && c->cur_hdr != HDR_OTHER) {
-		if (c->hdr_len >= sizeof(c->str->hdr))
-			c->hdr_len = sizeof(c->str->hdr) - 1;
-		c->str->hdr[c->hdr_len] = '\0';
-	}
+	/* Whatever the error cut short is still a string: the store keeps each slot terminated. */
+	http_hdr_close(&c->str->hdr);
 	c->in_request = 0;
 	dispatch(c);
 }

@@ -43,7 +43,9 @@ struct http_request {
 	const char *accept;          /* repeated Accept headers are joined with ", " */
 	const char *sec_fetch_site;
 	const char *sec_fetch_mode;
+	const char *sec_fetch_dest;
 	const char *host;
+	const char *origin;
 	const char *peer;            /* numeric address; IPv4-mapped IPv6 shown as IPv4 */
 	uint16_t peer_port;
 	int tls;                     /* 1 if it came over HTTPS */
