@@ -873,6 +873,43 @@ int action_parse(const char *text, size_t len, struct action_request *out, char 
 	return rc;
 }
 
+/*
+ * Is the parameter at p (n bytes to the end of the text) one the parser
+ * reads as pwd=?  The parser percent-decodes and trims a name before it
+ * looks it up, so " pwd", "pwd%20" and "%70wd" name the password too.  An
+ * escape the parser would refuse is taken as written: the text then fails,
+ * but its value may still be a password someone typed.  *name_len: the raw
+ * name's length, up to its '='.
+ */
+static bool param_is_pwd(const char *p, size_t n, size_t *name_len)
+{
+	char name[3];
+	size_t k = 0, i = 0;
+	bool gap = false;         /* a blank after the name's first byte */
+
+	while (i < n && p[i] != '=' && p[i] != '&') {
+		char c = p[i];
+
+		if (c == '%' && n - i >= 3 && hex_value(p[i + 1]) >= 0 && hex_value(p[i + 2]) >= 0) {
+			c = (char)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]));
+			i += 3;
+		} else {
+			i++;
+		}
+		if (is_trim(c)) {
+			gap = k > 0;
+			continue;
+		}
+		if (gap || k == sizeof(name))
+			return false;
+		name[k++] = c;
+	}
+	if (i == n || p[i] != '=' || k != sizeof(name) || strncasecmp(name, "pwd", 3) != 0)
+		return false;
+	*name_len = i;
+	return true;
+}
+
 void action_audit_text(char *out, size_t outlen, const char *prefix, const char *text, size_t len)
 {
 	size_t o = 0;
@@ -884,11 +921,12 @@ void action_audit_text(char *out, size_t outlen, const char *prefix, const char 
 	for (size_t i = 0; i < len && o + 1 < outlen;) {
 		bool at_param = i == 0 || text[i - 1] == '?' || text[i - 1] == '&';
 		char c = text[i];
+		size_t nl;
 
-		if (at_param && len - i >= 4 && strncasecmp(text + i, "pwd=", 4) == 0) {
+		if (at_param && param_is_pwd(text + i, len - i, &nl)) {
 			for (const char *m = "pwd=***"; *m && o + 1 < outlen; m++)
 				out[o++] = *m;
-			i += 4;
+			i += nl + 1;
 			while (i < len && text[i] != '&')
 				i++;
 			continue;

@@ -95,8 +95,10 @@ int action_percent_decode(const char *in, size_t len, char *out, size_t outlen, 
  * The request as the audit keeps it: prefix then text (a request line or a
  * NOTIFY body), on one printable line -- CR, LF and TAB become spaces, other
  * control and non-ASCII bytes '?' -- with the legacy login prefix's pwd=
- * value masked (a parameter starts the text or follows '?' or '&'), cut to
- * outlen-1 bytes.  The audit never holds a password.
+ * value masked (a parameter starts the text or follows '?' or '&'; its name
+ * is read as the parser reads names, percent-decoded, trimmed and in any
+ * case, so "%70wd=" and " pwd =" are masked too), cut to outlen-1 bytes.
+ * The audit never holds a password.
  */
 void action_audit_text(char *out, size_t outlen, const char *prefix, const char *text, size_t len);
 
