@@ -671,7 +671,11 @@ static void printer_row(struct printer *p, const char *text)
 	json_t *v = json_loads(text, 0, &jerr);
 
 	if (!v) {
-		fprintf(stderr, "aurictl: the server sent a row that is not JSON (%s)\n", jerr.text);
+		/* jansson quotes the offending bytes: they go to a terminal too. */
+		char *why = text_safe(jerr.text);
+
+		fprintf(stderr, "aurictl: the server sent a row that is not JSON (%s)\n", why ? why : "?");
+		free(why);
 		p->failed = true;
 		return;
 	}

@@ -460,6 +460,34 @@ static void test_show_rows(void **state)
 	free(got);
 }
 
+/* A row that is not JSON is reported on stderr with jansson's reason,
+ * which quotes the row's bytes: those are escaped like any server text
+ * (found by tests/fuzz/fuzz_aurictl). */
+static void test_bad_row_reported_safely(void **state)
+{
+	static const char *const bad[] = { "{\"request\":\x1b[2J\x1b]0;owned\x07}", NULL };
+	FILE *saved = stderr, *err;
+	char *msg = NULL, *got;
+	size_t len = 0;
+	bool failed;
+
+	(void)state;
+	err = open_memstream(&msg, &len);
+	assert_non_null(err);
+	stderr = err;
+	got = show(IPC_ADMIN_AUDIT, false, bad, &failed);
+	stderr = saved;
+	fclose(err);
+	assert_true(failed);
+	assert_string_equal(got, "");
+	if (!strstr(msg, "aurictl: the server sent a row that is not JSON (") || !strstr(msg, "\\x1b"))
+		fail_msg("reported as '%s'", msg);
+	for (const char *p = msg; *p; p++)
+		assert_true(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
+	free(got);
+	free(msg);
+}
+
 static void test_main_exit_codes(void **state)
 {
 	char *usage_err[] = { "aurictl", "frobnicate", NULL };
@@ -482,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_password_line),
 		cmocka_unit_test(test_text_safe),
 		cmocka_unit_test(test_show_rows),
+		cmocka_unit_test(test_bad_row_reported_safely),
 		cmocka_unit_test(test_main_exit_codes),
 	};
 
