@@ -176,6 +176,17 @@ void sip_notify_answer(struct sip_pending *p, const struct ipc_action_res *res);
 /* 100 Trying and the deadline for what the executor is still deciding. */
 void sip_notify_sweep(void *arg);
 
+/*
+ * For tests and fuzzing only: notify.c's steps one at a time, without a
+ * server transaction or an executor.  sip_notify__check() is the checks of
+ * the request itself: 0 with *body and *len (the body as Content-Length
+ * says), or -EINVAL after answering it (through fe->sip; with none the
+ * answer is dropped).  sip_notify__build() fills fe->req from the body as
+ * it would be sent to the executor (fe->req and fe->parsed must be set).
+ */
+int sip_notify__check(struct sip_front *fe, const struct sip_msg *msg, const char **body, size_t *len);
+void sip_notify__build(struct sip_front *fe, const struct sip_msg *msg, const char *body, size_t len);
+
 /* ---- trust.c ---- */
 
 int sip_trust_start(struct sip_front *fe);

@@ -426,3 +426,15 @@ bool sip_notify_recv(const struct sip_msg *msg, void *arg)
 	}
 	return true;
 }
+
+/* ---- seams (front.h): the checks and the request alone, without a transaction ---- */
+
+int sip_notify__check(struct sip_front *fe, const struct sip_msg *msg, const char **body, size_t *len)
+{
+	return notify_check(fe, msg, body, len);
+}
+
+void sip_notify__build(struct sip_front *fe, const struct sip_msg *msg, const char *body, size_t len)
+{
+	build_request(fe, msg, body, len, 0);
+}
