@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RX_CAP (8 + TELEPHONY_FRAME_MAX)     /* "65536:" + payload + "," */
+#define RX_CAP TELEPHONY_RX_CAP
 
 struct tx {
 	uv_write_t req;

@@ -33,7 +33,7 @@ struct telephony {
 	uv_timer_t retry_timer;         /* reconnect after back-off */
 	uv_timer_t reply_timer;         /* checks reply deadlines */
 	unsigned backoff_ms;
-	char *rx;                       /* one netstring being assembled */
+	char *rx;                       /* one netstring being assembled (TELEPHONY_RX_CAP bytes) */
 	size_t rx_len;
 	uint32_t next_token;
 	struct telephony_pending pending[TELEPHONY_PENDING_MAX];
@@ -51,6 +51,9 @@ struct telephony {
 void telephony__event(struct telephony *t, json_t *ev);
 void telephony__reginfo(struct telephony *t, const char *data);
 void telephony__link(struct telephony *t, bool up);
+
+/* Bytes of rx: "65536:" + payload + ",", the longest frame accepted. */
+#define TELEPHONY_RX_CAP (8 + TELEPHONY_FRAME_MAX)
 
 /* telephony_baresip.c: parses one netstring payload; 0 or -EBADMSG. */
 int telephony__frame(struct telephony *t, const char *p, size_t n);
