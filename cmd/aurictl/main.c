@@ -531,10 +531,18 @@ static void print_json(FILE *out, json_t *v)
 	 * server's formatting, and nothing a terminal would interpret. */
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
 
-	if (s) {
-		fprintf(out, "%s\n", s);
-		free(s);
+	if (!s)
+		return;
+	/* jansson leaves DEL as it is; it can only be inside a string, where
+	 * \u007f means the same. */
+	for (const char *p = s; *p; p++) {
+		if (*p == 0x7f)
+			fputs("\\u007f", out);
+		else
+			fputc(*p, out);
 	}
+	fputc('\n', out);
+	free(s);
 }
 
 /* status: "key: value" lines, nested objects as dotted keys. */

@@ -448,6 +448,10 @@ static void test_show_rows(void **state)
 		     "[\"not an object\"]\n");
 	/* --json: one compact, ASCII line per row, whatever the server sent. */
 	expect_shown(IPC_ADMIN_AUDIT, true, pretty, "{\"a\":1,\"b\":\"\\u00E9\"}\n{\"c\":null}\n");
+	/* DEL, which jansson does not escape, is escaped too (found by
+	 * tests/fuzz/fuzz_aurictl). */
+	expect_shown(IPC_ADMIN_AUDIT, true, (const char *const[]){ "{\"r\x7f\":\"GET \x7f\"}", NULL },
+		     "{\"r\\u007f\":\"GET \\u007f\"}\n");
 	expect_shown(IPC_ADMIN_TRUST_LIST, true, trust,
 		     "{\"pattern\":\"10.10.*.*\",\"origin\":\"provisioned\",\"created\":1795773600}\n"
 		     "{\"created\":\"2026-11-27T11:00:00Z\",\"origin\":\"admin\",\"pattern\":\"fd00::/8\",\"note\":\"x\"}\n");
