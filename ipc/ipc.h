@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define IPC_VERSION      1
+#define IPC_VERSION      2
 #define IPC_MSG_MAX      16384   /* bytes in one datagram, header included */
 #define IPC_HDR_LEN      8
 #define IPC_QUEUE_MAX    1024    /* messages waiting to be written on a channel */
@@ -163,32 +163,44 @@ struct ipc_item {
 	char arg2[128];
 };
 
+/*
+ * What a front-end saw, not what it concluded: the executor parses the
+ * action text itself, computes Digest's HA2 itself, and takes the transport
+ * from the channel (a transport that does not match the channel closes it).
+ */
+#define IPC_TEXT_MAX 4096        /* bytes of request target or NOTIFY body */
+
 struct ipc_action_req {
-	uint8_t transport;       /* enum ipc_transport */
+	uint8_t transport;       /* enum ipc_transport: http or https on the http channel, sip on the sip channel */
 	uint8_t kind;            /* enum ipc_kind */
-	uint16_t front_status;   /* 0, or the 4xx the front-end's parser gave */
+	uint16_t front_status;   /* 0, or the 4xx the front-end's reading gave (or the executor's parse of text) */
 	char error[128];         /* why, when front_status != 0 */
 	char peer[64];           /* source address, normalised text */
 	uint16_t peer_port;
-	uint8_t auth_scheme;     /* enum ipc_auth_scheme */
+	uint8_t auth_scheme;     /* enum ipc_auth_scheme: none, basic or Digest (legacy is the executor's finding) */
 	char user[64];
 	char password[128];
 	char fetch_site[32];     /* Sec-Fetch-Site, empty if absent */
 	char fetch_mode[32];     /* Sec-Fetch-Mode, empty if absent */
-	char request[512];       /* as received, truncated */
+	char method[16];         /* the HTTP method; "NOTIFY" over SIP */
+	char text[IPC_TEXT_MAX + 1]; /* HTTP: the request target as received; SIP: the NOTIFY body */
 	uint64_t t_recv_ns;      /* CLOCK_MONOTONIC when the front-end received it */
-	uint32_t wait_ms;
 	uint8_t flags;           /* IPC_REQ_* */
-	/* Digest: the Authorization fields as presented, and HA2 = H(method ":"
-	 * uri) computed by the front-end, which checked that uri is this
-	 * request's target.  The executor holds HA1 and decides. */
+	/* Digest: the Authorization fields as presented.  The executor holds
+	 * HA1, computes HA2 = H(method ":" text) itself (so the response binds
+	 * the very target whose items it runs) and decides. */
 	char d_realm[32];
 	char d_nonce[64];
 	char d_nc[12];
 	char d_cnonce[80];
 	char d_qop[16];
-	char d_ha2[72];
 	char d_response[72];
+	/*
+	 * Not on the wire: the executor fills these from its own parse of
+	 * text (executor_read_request) before any decision.
+	 */
+	char request[512];       /* the audit's text: method and target, or NOTIFY and body, no password */
+	uint32_t wait_ms;
 	uint16_t nitems;
 	struct ipc_item items[IPC_ITEMS_MAX];
 };

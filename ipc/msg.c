@@ -37,15 +37,6 @@ static const struct ipc_field peer_channel_fields[] = {
 	F_U8(ipc_peer_channel, role),
 };
 
-static const struct ipc_field item_fields[] = {
-	F_U8(ipc_item, op),
-	F_U32(ipc_item, num),
-	F_U32(ipc_item, num2),
-	F_STR(ipc_item, text),
-	F_STR(ipc_item, arg),
-	F_STR(ipc_item, arg2),
-};
-
 static const struct ipc_field action_req_fields[] = {
 	F_U8(ipc_action_req, transport),
 	F_U8(ipc_action_req, kind),
@@ -58,18 +49,16 @@ static const struct ipc_field action_req_fields[] = {
 	F_STR(ipc_action_req, password),
 	F_STR(ipc_action_req, fetch_site),
 	F_STR(ipc_action_req, fetch_mode),
-	F_STR(ipc_action_req, request),
+	F_STR(ipc_action_req, method),
+	F_STR(ipc_action_req, text),
 	F_U64(ipc_action_req, t_recv_ns),
-	F_U32(ipc_action_req, wait_ms),
 	F_U8(ipc_action_req, flags),
 	F_STR(ipc_action_req, d_realm),
 	F_STR(ipc_action_req, d_nonce),
 	F_STR(ipc_action_req, d_nc),
 	F_STR(ipc_action_req, d_cnonce),
 	F_STR(ipc_action_req, d_qop),
-	F_STR(ipc_action_req, d_ha2),
 	F_STR(ipc_action_req, d_response),
-	F_ARRAY(ipc_action_req, items, nitems, item_fields),
 };
 
 static const struct ipc_field item_result_fields[] = {

@@ -146,8 +146,8 @@ static const EVP_MD *alg_md(enum users_digest_alg alg)
 int digest_verify(struct digest *d, struct users *u, const struct digest_response *r, int64_t now,
 		  char *role, size_t rolelen)
 {
-	uint8_t ha1[32], resp[32];
-	char ha1hex[65], want[65];
+	uint8_t ha1[32], ha2[32], resp[32];
+	char ha1hex[65], ha2hex[65], want[65];
 	size_t ha1len, hexlen;
 	unsigned int n;
 	uint32_t nc;
@@ -155,7 +155,8 @@ int digest_verify(struct digest *d, struct users *u, const struct digest_respons
 	EVP_MD_CTX *ctx;
 	int err;
 
-	if (!r->username || !r->realm || !r->nonce || !r->nc || !r->cnonce || !r->qop || !r->ha2 || !r->response)
+	if (!r->username || !r->realm || !r->nonce || !r->nc || !r->cnonce || !r->qop || !r->method || !r->uri ||
+	    !r->response)
 		return -EINVAL;
 	if (strcmp(r->qop, "auth") != 0 || strlen(r->nc) != 8 || !r->cnonce[0])
 		return -EINVAL;
@@ -163,7 +164,7 @@ int digest_verify(struct digest *d, struct users *u, const struct digest_respons
 	if (*end || nc == 0)
 		return -EINVAL;
 	hexlen = r->alg == USERS_DIGEST_MD5 ? 32 : 64;
-	if (strlen(r->response) != hexlen || strlen(r->ha2) != hexlen)
+	if (strlen(r->response) != hexlen)
 		return -EINVAL;
 	if (strcmp(r->realm, USERS_DIGEST_REALM) != 0)
 		return -EACCES;
@@ -173,12 +174,21 @@ int digest_verify(struct digest *d, struct users *u, const struct digest_respons
 	err = users_digest_ha1(u, r->username, r->alg, ha1, &ha1len, role, rolelen);
 	if (err)
 		return err == -ENOENT ? -EACCES : err;
-	/* response = H(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2) */
 	hex(ha1, ha1len, ha1hex);
 	OPENSSL_cleanse(ha1, sizeof(ha1));
 	ctx = EVP_MD_CTX_new();
-	if (!ctx)
+	if (!ctx) {
+		OPENSSL_cleanse(ha1hex, sizeof(ha1hex));
 		return -ENOMEM;
+	}
+	/* HA2 = H(method ":" uri) */
+	EVP_DigestInit_ex(ctx, alg_md(r->alg), NULL);
+	EVP_DigestUpdate(ctx, r->method, strlen(r->method));
+	EVP_DigestUpdate(ctx, ":", 1);
+	EVP_DigestUpdate(ctx, r->uri, strlen(r->uri));
+	EVP_DigestFinal_ex(ctx, ha2, &n);
+	hex(ha2, n, ha2hex);
+	/* response = H(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2) */
 	EVP_DigestInit_ex(ctx, alg_md(r->alg), NULL);
 	EVP_DigestUpdate(ctx, ha1hex, strlen(ha1hex));
 	EVP_DigestUpdate(ctx, ":", 1);
@@ -188,7 +198,7 @@ int digest_verify(struct digest *d, struct users *u, const struct digest_respons
 	EVP_DigestUpdate(ctx, ":", 1);
 	EVP_DigestUpdate(ctx, r->cnonce, strlen(r->cnonce));
 	EVP_DigestUpdate(ctx, ":auth:", 6);
-	EVP_DigestUpdate(ctx, r->ha2, strlen(r->ha2));
+	EVP_DigestUpdate(ctx, ha2hex, strlen(ha2hex));
 	EVP_DigestFinal_ex(ctx, resp, &n);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(ha1hex, sizeof(ha1hex));

@@ -36,7 +36,8 @@ struct digest_response {
 	const char *nc;               /* 8 hex digits */
 	const char *cnonce;
 	const char *qop;              /* "auth" */
-	const char *ha2;              /* hex H(method ":" uri), computed by the front-end */
+	const char *method;           /* the request's method, as received */
+	const char *uri;              /* the request's own target: HA2 = H(method ":" uri) is computed here */
 	const char *response;         /* hex */
 };
 

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "lockout.h"
 #include "rate.h"
+#include "request.h"
 #include "store.h"
 #include "tls.h"
 #include "trust.h"
@@ -349,6 +350,7 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 	struct front *f = u->data;
 	struct executor *ex = f->ex;
 	struct ipc_action_res *res = &ex->scratch_res;
+	const char *why = NULL;
 	char user[64] = "";
 	int r;
 
@@ -377,6 +379,12 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		uvchan_close(u, -ENOBUFS);
 		return;
 	}
+	if (request_channel_check(f->role, &msg->action_req, &why) != 0) {
+		log_warn("%s sent %s: closing its channel", ipc_role_name(f->role), why);
+		uvchan_close(u, -EPROTO);
+		return;
+	}
+	request_read(&msg->action_req);
 	f->pending++;
 	r = policy_check(ex, &msg->action_req, res, user, sizeof(user));
 	if (r < 0) {

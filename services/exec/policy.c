@@ -18,6 +18,7 @@
 #include "trust.h"
 #include "users.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,22 +44,65 @@ static int refuse(struct ipc_action_res *res, int status, const char *reason, ui
 }
 
 /*
+ * A configured SIP server, checked here: an IP literal (IPv6 with or
+ * without brackets) is compared with the peer by the executor itself; a
+ * name is 1 ("ask aurid-sip's list"), since the executor cannot resolve.
+ * 0: a literal that is not the peer, or nothing configured.
+ */
+static int sip_server_match(const char *host, const char *peer, bool *matched)
+{
+	char buf[64], norm[INET6_ADDRSTRLEN];
+	unsigned char a[16];
+	size_t n = strlen(host);
+	int af;
+
+	*matched = false;
+	if (n == 0)
+		return 0;
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+	} else if (n < sizeof(buf)) {
+		memcpy(buf, host, n + 1);
+	} else {
+		return 1;
+	}
+	af = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, buf, a) != 1)
+		return 1;
+	if (inet_ntop(af, a, norm, sizeof(norm)) && strcmp(norm, peer) == 0)
+		*matched = true;
+	return 0;
+}
+
+/*
  * SIP's rule (Yealink's "Accept SIP Trust Server Only", sip.trust_ctrl):
  * only the configured SIP server and outbound proxy may send, and when
  * registered over TCP only over that connection.  The HTTP allow list does
- * not apply to SIP.  The addresses come from aurid-sip, which resolves the
- * configured names; it is also the process that saw the packet's source.
+ * not apply to SIP.  A server configured as an IP literal is checked here
+ * against the packet's source as aurid-sip saw it; only for a configured
+ * name is aurid-sip's resolution (its reported list) consulted.
  */
 static bool sip_source_allowed(struct executor *ex, const struct ipc_action_req *req)
 {
+	const char *servers[2] = { ex->cfg.sip_server_address, ex->cfg.outbound_proxy_address };
 	const char *list = ex->sip.trusted;
 	size_t plen = strlen(req->peer);
+	bool names = false;
 
 	if (!ex->cfg.sip_trust_ctrl)
 		return true;
 	if (ex->sip.reg_state == IPC_SIP_REG_OK && ex->sip.reg_tcp)
 		return (req->flags & IPC_REQ_SIP_REGISTERED_FLOW) != 0;
-	while (*list) {
+	for (size_t i = 0; i < 2; i++) {
+		bool matched;
+
+		if (sip_server_match(servers[i], req->peer, &matched) == 1)
+			names = true;
+		else if (matched)
+			return true;
+	}
+	while (names && *list) {
 		const char *end = strchr(list, ',');
 		size_t len = end ? (size_t)(end - list) : strlen(list);
 
@@ -88,7 +132,8 @@ static int check_digest(struct executor *ex, const struct ipc_action_req *req, s
 	struct digest_response dr = {
 		.alg = req->auth_scheme == IPC_AUTH_DIGEST_MD5 ? USERS_DIGEST_MD5 : USERS_DIGEST_SHA256,
 		.username = req->user, .realm = req->d_realm, .nonce = req->d_nonce, .nc = req->d_nc,
-		.cnonce = req->d_cnonce, .qop = req->d_qop, .ha2 = req->d_ha2, .response = req->d_response,
+		.cnonce = req->d_cnonce, .qop = req->d_qop, .method = req->method, .uri = req->text,
+		.response = req->d_response,
 	};
 	int r = digest_verify(ex->digest, ex->users, &dr, (int64_t)time(NULL), NULL, 0);
 

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <openssl/base64.h>
-#include <openssl/digest.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -80,26 +79,10 @@ static const char *digest_param(const char *p, char *name, size_t nlen, char *va
 	return p;
 }
 
-static void hexify(const uint8_t *in, unsigned n, char *out)
+int credentials_digest_parse(const char *h, struct ipc_action_req *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (unsigned i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int credentials_digest_parse(const char *h, const struct http_request *req, struct ipc_action_req *out)
-{
-	char name[32], val[2100], uri[2100] = "", alg[16] = "MD5";
-	const EVP_MD *md;
-	uint8_t ha2[32];
-	unsigned n;
-	EVP_MD_CTX *ctx;
+	char name[32], val[2100], alg[16] = "MD5";
 	const char *p = h + 7;
-	bool have_uri = false;
 
 	if (strncasecmp(h, "Digest ", 7) != 0)
 		return -EINVAL;
@@ -118,12 +101,8 @@ int credentials_digest_parse(const char *h, const struct http_request *req, stru
 		};
 		size_t len = strlen(val);
 
-		if (strcasecmp(name, "algorithm") == 0 && len < sizeof(alg)) {
+		if (strcasecmp(name, "algorithm") == 0 && len < sizeof(alg))
 			memcpy(alg, val, len + 1);
-		} else if (strcasecmp(name, "uri") == 0 && len < sizeof(uri)) {
-			memcpy(uri, val, len + 1);
-			have_uri = true;
-		}
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			if (strcasecmp(name, fields[i].name) != 0)
 				continue;
@@ -133,26 +112,11 @@ int credentials_digest_parse(const char *h, const struct http_request *req, stru
 			memcpy((char *)out + fields[i].off, val, len + 1);
 		}
 	}
-	if (strcasecmp(alg, "SHA-256") == 0) {
-		md = EVP_sha256();
+	if (strcasecmp(alg, "SHA-256") == 0)
 		out->auth_scheme = IPC_AUTH_DIGEST_SHA256;
-	} else if (strcasecmp(alg, "MD5") == 0) {
-		md = EVP_md5();
+	else if (strcasecmp(alg, "MD5") == 0)
 		out->auth_scheme = IPC_AUTH_DIGEST_MD5;
-	} else {
+	else
 		return -EINVAL;
-	}
-	if (!have_uri || !req->url || strcmp(uri, req->url) != 0)
-		out->d_response[0] = '\0';
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	EVP_DigestInit_ex(ctx, md, NULL);
-	EVP_DigestUpdate(ctx, req->method, strlen(req->method));
-	EVP_DigestUpdate(ctx, ":", 1);
-	EVP_DigestUpdate(ctx, uri, strlen(uri));
-	EVP_DigestFinal_ex(ctx, ha2, &n);
-	EVP_MD_CTX_free(ctx);
-	hexify(ha2, n, out->d_ha2);
 	return 0;
 }

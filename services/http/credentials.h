@@ -8,18 +8,17 @@
 #define AURID_HTTP_CREDENTIALS_H
 
 #include "../../ipc/ipc.h"
-#include "server.h"
 
 /* "Basic dXNlcjpwYXNz" -> user, password.  0, or -EINVAL for anything else. */
 int credentials_basic_parse(const char *h, struct ipc_action_req *out);
 
 /*
- * "Digest username=..., uri=..., response=..." -> the d_* fields and HA2.
- * The uri must be this request's own target (RFC 7616 section 3.4.6): a
- * response computed for another URI is sent with an empty response, so the
- * executor refuses (and counts) it like a wrong password.  0, -EINVAL, or
- * -ENOMEM.  out may be partly filled on failure.
+ * "Digest username=..., response=..." -> the d_* fields.  The uri
+ * parameter is not read: the executor computes HA2 over the request's own
+ * target (RFC 7616 section 3.4.6), so a response made for another URI fails
+ * there like a wrong password.  0, or -EINVAL.  out may be partly filled on
+ * failure.
  */
-int credentials_digest_parse(const char *h, const struct http_request *req, struct ipc_action_req *out);
+int credentials_digest_parse(const char *h, struct ipc_action_req *out);
 
 #endif

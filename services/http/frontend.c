@@ -4,6 +4,7 @@
 #include "../common/log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,12 +162,45 @@ void frontend_init(struct frontend *fe, uv_loop_t *loop, const struct aurid_conf
 	uv_timer_start(&fe->orphan, orphan_cb, FRONTEND_ORPHAN_MS, 0);
 }
 
+#ifdef AURID_TEST_HOOKS
+/*
+ * Test builds only: AURID_TEST_FORGE makes this front-end lie to the
+ * executor as a compromised one would ("transport=sip", "sip-flow",
+ * "legacy", "user=NAME", "target=TEXT"), so the tests can show that the
+ * executor believes none of it.
+ */
+static const struct ipc_action_req *test_forge(const struct ipc_action_req *req)
+{
+	static struct ipc_action_req forged;
+	const char *f = getenv("AURID_TEST_FORGE");
+
+	if (!f || !*f)
+		return req;
+	forged = *req;
+	if (strcmp(f, "transport=sip") == 0)
+		forged.transport = IPC_TRANSPORT_SIP;
+	else if (strcmp(f, "sip-flow") == 0)
+		forged.flags |= IPC_REQ_SIP_REGISTERED_FLOW;
+	else if (strcmp(f, "legacy") == 0)
+		forged.auth_scheme = IPC_AUTH_LEGACY;
+	else if (strncmp(f, "user=", 5) == 0)
+		snprintf(forged.user, sizeof(forged.user), "%s", f + 5);
+	else if (strncmp(f, "target=", 7) == 0)
+		snprintf(forged.text, sizeof(forged.text), "%s", f + 7);
+	log_warn("AURID_TEST_FORGE=%s: sending a forged request", f);
+	return &forged;
+}
+#endif
+
 static struct pending *submit(struct frontend *fe, struct http_conn *conn, const struct ipc_action_req *req,
 			      bool json)
 {
 	struct pending *p;
 	uint32_t id = fe->next_id;
 
+#ifdef AURID_TEST_HOOKS
+	req = test_forge(req);
+#endif
 	p = &fe->pending[id & (FRONTEND_PENDING_MAX - 1)];
 	if (!fe->exec || p->in_use) {
 		routes_unavailable(conn, json);

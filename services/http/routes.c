@@ -1,10 +1,11 @@
 /*
  * Paths, methods and answers of aurid-http (DESIGN.md section 5).
  *
- * Action paths are parsed here (the shared grammar), turned into a typed
- * request with the credentials as presented, and sent to the executor.  What
- * this process cannot parse is still sent, marked with its status, so that
- * the refusal is audited by the one process that owns the audit log.
+ * Action paths are routed here and sent to the executor as they were
+ * received (method, target, the credentials as presented); the executor
+ * parses the action text itself.  What this process cannot read is still
+ * sent, marked with its status, so that the refusal is audited by the one
+ * process that owns the audit log.
  */
 #include "credentials.h"
 #include "frontend.h"
@@ -199,14 +200,8 @@ static void build_request(const struct http_request *req, struct ipc_action_req 
 	out->peer_port = req->peer_port;
 	copy_header(out->fetch_site, sizeof(out->fetch_site), req->sec_fetch_site);
 	copy_header(out->fetch_mode, sizeof(out->fetch_mode), req->sec_fetch_mode);
-	{
-		/* As received, but never a password (the legacy pwd= value). */
-		char method[16];
-
-		snprintf(method, sizeof(method), "%s ", req->method ? req->method : "?");
-		action_audit_text(out->request, sizeof(out->request), method, req->url ? req->url : "",
-				  req->url ? strlen(req->url) : 0);
-	}
+	snprintf(out->method, sizeof(out->method), "%s", req->method ? req->method : "?");
+	snprintf(out->text, sizeof(out->text), "%s", req->url ? req->url : "");
 	out->t_recv_ns = req->t_recv_ns;
 }
 
@@ -215,7 +210,6 @@ static void refuse_to_exec(struct frontend *fe, struct http_conn *c, struct ipc_
 {
 	out->front_status = (uint16_t)status;
 	snprintf(out->error, sizeof(out->error), "%s", why);
-	out->nitems = 0;
 	frontend_submit(fe, c, out, json);
 }
 
@@ -224,7 +218,7 @@ static void set_credentials(const struct http_request *req, struct ipc_action_re
 	if (!req->authorization)
 		return;
 	if (credentials_basic_parse(req->authorization, out) != 0 &&
-	    credentials_digest_parse(req->authorization, req, out) != 0)
+	    credentials_digest_parse(req->authorization, out) != 0)
 		out->auth_scheme = IPC_AUTH_NONE;   /* present but unreadable: the executor answers 401 */
 }
 
@@ -294,15 +288,11 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 {
 	struct frontend *fe = arg;
 	struct ipc_action_req *out;
-	struct action_request *parsed;
 	bool json = wants_json(req);
 	bool head = req->method && strcmp(req->method, "HEAD") == 0;   /* the server drops HEAD bodies */
-	char err[128];
-	int r;
 
 	out = malloc(sizeof(*out));
-	parsed = malloc(sizeof(*parsed));
-	if (!out || !parsed) {
+	if (!out) {
 		http_respond(c, 500, "text/plain", "", NULL, 0);
 		goto done;
 	}
@@ -327,32 +317,12 @@ void routes_handle(struct http_conn *c, const struct http_request *req, void *ar
 	}
 	if (redirect_https(fe, c, req))
 		goto done;
-	r = action_parse(req->query, strlen(req->query), parsed, err, sizeof(err));
-	if (r == -E2BIG && strlen(req->query) > ACTION_TEXT_MAX) {
-		refuse_to_exec(fe, c, out, 414, err, json);
-		goto done;
-	}
-	if (r) {
-		refuse_to_exec(fe, c, out, 400, err, json);
-		goto done;
-	}
-	if (req->authorization) {
-		set_credentials(req, out);
-	} else if (parsed->legacy_login) {
-		out->auth_scheme = IPC_AUTH_LEGACY;
-		snprintf(out->user, sizeof(out->user), "%s", parsed->user);
-		snprintf(out->password, sizeof(out->password), "%s", parsed->password);
-	}
-	out->wait_ms = parsed->wait_ms;
-	out->nitems = (uint16_t)parsed->nitems;
-	memcpy(out->items, parsed->items, parsed->nitems * sizeof(parsed->items[0]));
+	/* The executor parses the query itself (and finds a legacy login in it). */
+	set_credentials(req, out);
 	frontend_submit(fe, c, out, json);
 done:
 	/* The request may hold a password: do not leave it in freed memory. */
 	if (out)
 		memset(out->password, 0, sizeof(out->password));
-	if (parsed)
-		memset(parsed->password, 0, sizeof(parsed->password));
 	free(out);
-	free(parsed);
 }

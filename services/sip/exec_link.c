@@ -150,11 +150,34 @@ int sip_exec_send_state(struct sip_front *fe, const struct ipc_sip_state *st)
 	return sip_ipc_send(fe->exec, IPC_SIP_STATE, 0, st);
 }
 
+#ifdef AURID_TEST_HOOKS
+/*
+ * Test builds only: AURID_TEST_FORGE=transport=http makes this front-end
+ * claim a web transport, as a compromised one could; the executor closes
+ * the channel.  (trusted=ADDR is in front.c.)
+ */
+static const struct ipc_action_req *test_forge(const struct ipc_action_req *req)
+{
+	static struct ipc_action_req forged;
+	const char *f = getenv("AURID_TEST_FORGE");
+
+	if (!f || strcmp(f, "transport=http") != 0)
+		return req;
+	forged = *req;
+	forged.transport = IPC_TRANSPORT_HTTP;
+	log_warn("AURID_TEST_FORGE=%s: sending a forged request", f);
+	return &forged;
+}
+#endif
+
 int sip_exec_submit(struct sip_front *fe, const struct ipc_action_req *req, struct sip_pending **out)
 {
 	uint32_t id = fe->next_id;
 	struct sip_pending *p = &fe->pending[id & (SIP_PENDING_MAX - 1)];
 
+#ifdef AURID_TEST_HOOKS
+	req = test_forge(req);
+#endif
 	*out = NULL;
 	if (!fe->exec || p->in_use)
 		return -EAGAIN;

@@ -13,6 +13,7 @@
 #include "../common/log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,17 @@ void sip_front_state_update(struct sip_front *fe, bool force)
 
 	memset(&st, 0, sizeof(st));
 	sip_trust_list(fe, st.trusted, sizeof(st.trusted));
+#ifdef AURID_TEST_HOOKS
+	{
+		/* Test builds only: AURID_TEST_FORGE=trusted=ADDR reports ADDR as a
+		 * trusted server, as a compromised aurid-sip could. */
+		const char *f = getenv("AURID_TEST_FORGE");
+		size_t n = strlen(st.trusted);
+
+		if (f && strncmp(f, "trusted=", 8) == 0)
+			snprintf(st.trusted + n, sizeof(st.trusted) - n, "%s%s", n ? "," : "", f + 8);
+	}
+#endif
 	sip_reg_state(fe, &st);
 	if (!force && fe->state_sent && memcmp(&st, &fe->state, sizeof(st)) == 0)
 		return;
@@ -96,8 +108,7 @@ int sip_front_start(struct sip_front *fe, const struct aurid_config *cfg)
 	tmr_init(&stop_tmr);
 	tmr_init(&fe->sweep);
 	fe->req = malloc(sizeof(*fe->req));
-	fe->parsed = malloc(sizeof(*fe->parsed));
-	if (!fe->req || !fe->parsed)
+	if (!fe->req)
 		return -ENOMEM;
 	/* No DNS client: every request aurid-sip makes goes to an address
 	 * trust.c resolved (see reg.c). */
@@ -164,7 +175,5 @@ void sip_front_free(struct sip_front *fe)
 		sip_close(fe->sip, true);
 	fe->sip = mem_deref(fe->sip);
 	free(fe->req);
-	free(fe->parsed);
 	fe->req = NULL;
-	fe->parsed = NULL;
 }

@@ -52,7 +52,6 @@
  * 3.5 s timer would be inserted behind every transaction's 32 s one.
  */
 #define SIP_SWEEP_MS          250
-#define SIP_SUMMARY_MAX       160   /* bytes of the body kept for the audit row */
 #define SIP_SOFTWARE          "aurid"
 
 struct sip_ipc;
@@ -137,7 +136,6 @@ struct sip_front {
 	bool state_sent;
 
 	struct ipc_action_req *req;  /* scratch for building a request (large) */
-	struct action_request *parsed;
 	bool stopping;
 };
 
@@ -182,7 +180,7 @@ void sip_notify_sweep(void *arg);
  * the request itself: 0 with *body and *len (the body as Content-Length
  * says), or -EINVAL after answering it (through fe->sip; with none the
  * answer is dropped).  sip_notify__build() fills fe->req from the body as
- * it would be sent to the executor (fe->req and fe->parsed must be set).
+ * it would be sent to the executor (fe->req must be set).
  */
 int sip_notify__check(struct sip_front *fe, const struct sip_msg *msg, const char **body, size_t *len);
 void sip_notify__build(struct sip_front *fe, const struct sip_msg *msg, const char *body, size_t len);

@@ -215,11 +215,6 @@ void sip_notify_sweep(void *arg)
 
 /* "NOTIFY key=OK" for the audit row: printable, one line, pwd= masked
  * (the legacy login prefix is accepted in a body as in a query). */
-static void summary(char *out, size_t outlen, const char *body, size_t len)
-{
-	action_audit_text(out, outlen < SIP_SUMMARY_MAX + 1 ? outlen : SIP_SUMMARY_MAX + 1, "NOTIFY ", body, len);
-}
-
 static bool event_is_action_uri(const struct sip_hdr *h)
 {
 	struct pl v = h->val;
@@ -287,9 +282,6 @@ static void build_request(struct sip_front *fe, const struct sip_msg *msg, const
 			  uint64_t t_recv)
 {
 	struct ipc_action_req *req = fe->req;
-	struct action_request *parsed = fe->parsed;
-	char err[128];
-	int r;
 
 	memset(req, 0, sizeof(*req));
 	req->transport = IPC_TRANSPORT_SIP;
@@ -300,24 +292,20 @@ static void build_request(struct sip_front *fe, const struct sip_msg *msg, const
 	req->t_recv_ns = t_recv;
 	if (sip_reg_is_flow(fe, msg))
 		req->flags |= IPC_REQ_SIP_REGISTERED_FLOW;
-	summary(req->request, sizeof(req->request), body, len);
+	snprintf(req->method, sizeof(req->method), "NOTIFY");
+	/* The executor parses the body itself; it travels as a string. */
 	if (len > ACTION_TEXT_MAX) {
 		req->front_status = 413;
 		snprintf(req->error, sizeof(req->error), "the body is longer than %d bytes", ACTION_TEXT_MAX);
-		return;
+	} else if (memchr(body, '\0', len)) {
+		req->front_status = 400;
+		snprintf(req->error, sizeof(req->error), "a NUL byte in the body");
 	}
-	r = action_parse(body, len, parsed, err, sizeof(err));
-	if (r) {
-		req->front_status = r == -E2BIG ? 413 : 400;
-		snprintf(req->error, sizeof(req->error), "%s", err);
-		return;
-	}
-	/* A legacy login prefix in a body is tolerated and ignored: SIP has
-	 * no web credentials.  Its password is not kept. */
-	memset(parsed->password, 0, sizeof(parsed->password));
-	req->wait_ms = parsed->wait_ms;
-	req->nitems = (uint16_t)parsed->nitems;
-	memcpy(req->items, parsed->items, parsed->nitems * sizeof(parsed->items[0]));
+	if (len >= sizeof(req->text))
+		len = sizeof(req->text) - 1;   /* refused: its start is enough for the audit */
+	for (size_t i = 0; i < len; i++)
+		req->text[i] = body[i] ? body[i] : '?';
+	req->text[len] = '\0';
 }
 
 static void notify_handle(struct sip_front *fe, const struct sip_msg *msg)

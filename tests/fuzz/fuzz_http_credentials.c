@@ -11,17 +11,17 @@
  *
  * What must hold: parsing reads only its input and writes only bounded,
  * terminated fields; a refused Basic header leaves the request untouched;
- * what was read, written back in the canonical form, reads the same; a
- * Digest response is kept only for this request's own URI, and HA2 is then
- * H(method ":" URI); and the audit text never depends on the value of a
+ * what was read, written back in the canonical form (with any uri: the
+ * executor, not this reader, binds a response to the target), reads the
+ * same; and the audit text never depends on the value of a
  * parameter the grammar reads as the password, however its name is written.
  */
 #include "services/common/action_grammar.h"
 #include "services/http/credentials.h"
+#include "services/http/server.h"
 
 #include <errno.h>
 #include <openssl/base64.h>
-#include <openssl/digest.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,26 +85,6 @@ static size_t put_quoted(char *o, size_t cap, size_t at, const char *name, const
 	return at;
 }
 
-static void check_ha2(const struct ipc_action_req *out, const char *method, const char *uri)
-{
-	const EVP_MD *md = out->auth_scheme == IPC_AUTH_DIGEST_SHA256 ? EVP_sha256() : EVP_md5();
-	uint8_t h[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned n;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	CHECK(ctx);
-	EVP_DigestInit_ex(ctx, md, NULL);
-	EVP_DigestUpdate(ctx, method, strlen(method));
-	EVP_DigestUpdate(ctx, ":", 1);
-	EVP_DigestUpdate(ctx, uri, strlen(uri));
-	EVP_DigestFinal_ex(ctx, h, &n);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	CHECK(strcmp(hex, out->d_ha2) == 0);
-}
-
 static void check_digest(const char *h, const struct http_request *req)
 {
 	static struct ipc_action_req out, again;
@@ -113,23 +93,18 @@ static void check_digest(const char *h, const struct http_request *req)
 	int r;
 
 	memset(&out, 0, sizeof(out));
-	r = credentials_digest_parse(h, req, &out);
+	r = credentials_digest_parse(h, &out);
 	CHECK(r == 0 || r == -EINVAL);
 	CHECK(terminated(out.user, sizeof(out.user)) && terminated(out.d_realm, sizeof(out.d_realm)) &&
 	      terminated(out.d_nonce, sizeof(out.d_nonce)) && terminated(out.d_nc, sizeof(out.d_nc)) &&
 	      terminated(out.d_cnonce, sizeof(out.d_cnonce)) && terminated(out.d_qop, sizeof(out.d_qop)) &&
-	      terminated(out.d_ha2, sizeof(out.d_ha2)) && terminated(out.d_response, sizeof(out.d_response)));
+	      terminated(out.d_response, sizeof(out.d_response)));
 	CHECK(out.password[0] == '\0');   /* Digest never carries the password */
 	if (r)
 		return;
 	CHECK(out.auth_scheme == IPC_AUTH_DIGEST_MD5 || out.auth_scheme == IPC_AUTH_DIGEST_SHA256);
-	CHECK(strlen(out.d_ha2) == (out.auth_scheme == IPC_AUTH_DIGEST_MD5 ? 32u : 64u));
-	/* A response is kept only for this request's own URI. */
-	if (out.d_response[0]) {
-		CHECK(req->url != NULL);
-		check_ha2(&out, req->method, req->url);
-	}
-	/* The fields written back quoted, with this request's URI, read the same. */
+	/* The fields written back quoted, with any URI (the executor binds
+	 * the response to the request's own target), read the same. */
 	at = (size_t)snprintf(canon, sizeof(canon), "Digest ");
 	at = put_quoted(canon, sizeof(canon), at, "username", out.user);
 	at = put_quoted(canon, sizeof(canon), at, "realm", out.d_realm);
@@ -143,13 +118,12 @@ static void check_digest(const char *h, const struct http_request *req)
 	put_quoted(canon, sizeof(canon), at, "algorithm",
 		   out.auth_scheme == IPC_AUTH_DIGEST_MD5 ? "MD5" : "SHA-256");
 	memset(&again, 0, sizeof(again));
-	CHECK(credentials_digest_parse(canon, req, &again) == 0);
+	CHECK(credentials_digest_parse(canon, &again) == 0);
 	CHECK(again.auth_scheme == out.auth_scheme);
 	CHECK(strcmp(again.user, out.user) == 0 && strcmp(again.d_realm, out.d_realm) == 0 &&
 	      strcmp(again.d_nonce, out.d_nonce) == 0 && strcmp(again.d_nc, out.d_nc) == 0 &&
 	      strcmp(again.d_cnonce, out.d_cnonce) == 0 && strcmp(again.d_qop, out.d_qop) == 0);
-	if (req->url && out.d_response[0])
-		CHECK(strcmp(again.d_response, out.d_response) == 0 && strcmp(again.d_ha2, out.d_ha2) == 0);
+	CHECK(strcmp(again.d_response, out.d_response) == 0);
 }
 
 /* Is this raw parameter one the grammar reads as pwd?  Its name decoded
@@ -184,7 +158,7 @@ static void check_legacy(const char *method, const char *url, const char *query,
 	if (r == 0 && !parsed.legacy_login)
 		CHECK(parsed.user[0] == '\0' && parsed.password[0] == '\0');
 
-	/* The audit text of the request, as routes.c writes it for every
+	/* The audit text of the request, as the executor writes it for every
 	 * request, parsed or refused: changing a password value changes
 	 * nothing in it. */
 	action_audit_text(audit, sizeof(audit), method, url, ulen);

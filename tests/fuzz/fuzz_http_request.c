@@ -18,6 +18,7 @@
  */
 #include "services/common/config.h"
 #include "services/common/log.h"
+#include "services/exec/request.h"
 #include "services/http/frontend.h"
 #include "services/http/headers.h"
 #include "services/http/server.h"
@@ -101,7 +102,11 @@ static void setup(void)
 	ready = 1;
 }
 
-/* The executor's side: each request must decode; it is answered 401. */
+/*
+ * The executor's side: each request must decode, be one the http channel
+ * may carry, and read (request.c, the executor's own parse of the target)
+ * into bounded fields; it is answered 401.
+ */
 static void exec_serve(void)
 {
 	union ipc_payload *m = malloc(sizeof(*m));
@@ -117,7 +122,18 @@ static void exec_serve(void)
 			close(fd);
 		if (type != IPC_ACTION_REQ)
 			continue;
-		CHECK(m->action_req.nitems <= IPC_ITEMS_MAX);
+		{
+			const char *why;
+			struct ipc_action_req *req = &m->action_req;
+
+			CHECK(request_channel_check(IPC_ROLE_HTTP, req, &why) == 0);
+			request_read(req);
+			CHECK(req->nitems <= IPC_ITEMS_MAX);
+			CHECK(req->front_status != 0 || req->kind != IPC_KIND_ACTION || req->nitems >= 1);
+			CHECK(memchr(req->request, '\0', sizeof(req->request)) != NULL);
+			for (const char *p = req->request; *p; p++)
+				CHECK(*p >= 0x20 && *p < 0x7f);
+		}
 		res = calloc(1, sizeof(*res));
 		CHECK(res);
 		res->status = 401;

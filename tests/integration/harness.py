@@ -227,6 +227,12 @@ class Aurid:
         return [int(p) for p in out.stdout.split()]
 
 
+def hooks_built():
+    """The build honours the test-only hooks (AURID_TEST_HOOKS=ON)."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        return "AURID_TEST_HOOKS:BOOL=ON" in f.read()
+
+
 def wait_for(pred, timeout=5, step=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -10,14 +10,9 @@ import subprocess
 
 import pytest
 
-from harness import BUILD, free_port, wait_for
+from harness import BUILD, free_port, hooks_built, wait_for
 
 CHILDREN = {"exec": "aurid-exec", "http": "aurid-http", "sip": "aurid-sip"}
-
-
-def hooks_built():
-    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
-        return "AURID_TEST_HOOKS:BOOL=ON" in f.read()
 
 
 def proc_status(pid):

@@ -88,7 +88,8 @@ static int verify(struct fixture *f, enum users_digest_alg alg, const char *pw, 
 	char ha2[65], resp[65];
 	struct digest_response r = {
 		.alg = alg, .username = "Mufasa", .realm = USERS_DIGEST_REALM, .nonce = nonce, .nc = nc,
-		.cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", .qop = "auth", .ha2 = ha2, .response = resp,
+		.cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", .qop = "auth", .method = "GET",
+		.uri = "/dir/index.html", .response = resp,
 	};
 
 	client(md, pw, nonce, nc, "/dir/index.html", ha2, resp);
@@ -154,7 +155,7 @@ static void test_unknown_user_and_realm(void **state)
 	char nonce[DIGEST_NONCE_LEN + 1], ha2[65], resp[65];
 	struct digest_response r = {
 		.alg = USERS_DIGEST_SHA256, .username = "Scar", .realm = USERS_DIGEST_REALM, .nonce = nonce,
-		.nc = "00000001", .cnonce = "x", .qop = "auth", .ha2 = ha2, .response = resp,
+		.nc = "00000001", .cnonce = "x", .qop = "auth", .method = "GET", .uri = "/", .response = resp,
 	};
 
 	digest_nonce(f->d, 1000, nonce);
@@ -163,6 +164,17 @@ static void test_unknown_user_and_realm(void **state)
 	r.username = "Mufasa";
 	r.realm = "elsewhere";
 	assert_int_equal(digest_verify(f->d, f->u, &r, 1000, NULL, 0), -EACCES);
+	/* A response the client computed for "/" does not authorise another
+	 * target: the verifier's HA2 is over the target it is given. */
+	r.realm = USERS_DIGEST_REALM;
+	r.cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
+	r.uri = "/servlet?key=REBOOT";
+	assert_int_equal(digest_verify(f->d, f->u, &r, 1000, NULL, 0), -EACCES);
+	r.uri = "/";
+	r.method = "POST";
+	assert_int_equal(digest_verify(f->d, f->u, &r, 1000, NULL, 0), -EACCES);
+	r.method = "GET";
+	assert_int_equal(digest_verify(f->d, f->u, &r, 1000, NULL, 0), 0);
 	r.realm = USERS_DIGEST_REALM;
 	r.qop = "auth-int";
 	assert_int_equal(digest_verify(f->d, f->u, &r, 1000, NULL, 0), -EINVAL);
