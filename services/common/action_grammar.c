@@ -910,8 +910,52 @@ static bool param_is_pwd(const char *p, size_t n, size_t *name_len)
 	return true;
 }
 
+/* ':' or '@' as written, or percent-encoded (%3A, %40): its length, or 0. */
+static size_t delim_at(const char *p, size_t n, char want)
+{
+	if (n >= 1 && p[0] == want)
+		return 1;
+	if (n >= 3 && p[0] == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0 &&
+	    (char)(hex_value(p[1]) << 4 | hex_value(p[2])) == want)
+		return 3;
+	return 0;
+}
+
+/*
+ * Does text[i] start the userinfo of a URI with a password -- after "//"
+ * ("http://user:pass@host") or after a "sip:" / "sips:" scheme
+ * ("sip:1006:pass@pbx")?  Then *colon is where "user" ends and *at where the
+ * host part begins ('@' or %40), both inside the authority (which ends at
+ * / ? # & ; < > space or quote).
+ */
+static bool userinfo_at(const char *text, size_t len, size_t i, size_t *colon, size_t *at)
+{
+	bool start = (i >= 2 && text[i - 2] == '/' && text[i - 1] == '/') ||
+		     (i >= 4 && strncasecmp(text + i - 4, "sip:", 4) == 0) ||
+		     (i >= 5 && strncasecmp(text + i - 5, "sips:", 5) == 0);
+	size_t end = i, c = 0, a = 0;
+
+	if (!start)
+		return false;
+	while (end < len && !strchr("/?#&;<> \"'", text[end]))
+		end++;
+	for (size_t k = i; k < end; k++) {
+		if (!c && delim_at(text + k, end - k, ':'))
+			c = k;
+		if (delim_at(text + k, end - k, '@'))
+			a = k;
+	}
+	if (!c || !a || c > a)
+		return false;
+	*colon = c;
+	*at = a;
+	return true;
+}
+
 void action_audit_text(char *out, size_t outlen, const char *prefix, const char *text, size_t len)
 {
+	size_t mask_from = 0, mask_to = 0;   /* a userinfo password being skipped */
+
 	size_t o = 0;
 
 	if (outlen == 0)
@@ -923,6 +967,16 @@ void action_audit_text(char *out, size_t outlen, const char *prefix, const char 
 		char c = text[i];
 		size_t nl;
 
+		/* A URI's password: the user stays, ":***" stands for the
+		 * rest of the userinfo, and the copy goes on at its '@'. */
+		if (i >= mask_to)
+			(void)userinfo_at(text, len, i, &mask_from, &mask_to);
+		if (i == mask_from && mask_to > mask_from) {
+			for (const char *m = ":***"; *m && o + 1 < outlen; m++)
+				out[o++] = *m;
+			i = mask_to;
+			continue;
+		}
 		if (at_param && param_is_pwd(text + i, len - i, &nl)) {
 			for (const char *m = "pwd=***"; *m && o + 1 < outlen; m++)
 				out[o++] = *m;

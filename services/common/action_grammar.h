@@ -97,7 +97,9 @@ int action_percent_decode(const char *in, size_t len, char *out, size_t outlen, 
  * control and non-ASCII bytes '?' -- with the legacy login prefix's pwd=
  * value masked (a parameter starts the text or follows '?' or '&'; its name
  * is read as the parser reads names, percent-decoded, trimmed and in any
- * case, so "%70wd=" and " pwd =" are masked too), cut to outlen-1 bytes.
+ * case, so "%70wd=" and " pwd =" are masked too), and the password of a
+ * URI's userinfo ("http://user:pass@", "sip:1006:pass@", with ':' and '@'
+ * as written or %3A / %40) written as "user:***@"; cut to outlen-1 bytes.
  * The audit never holds a password.
  */
 void action_audit_text(char *out, size_t outlen, const char *prefix, const char *text, size_t len);

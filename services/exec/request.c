@@ -124,4 +124,13 @@ void request_read(struct ipc_action_req *req)
 	req->wait_ms = parsed.wait_ms;
 	req->nitems = (uint16_t)parsed.nitems;
 	memcpy(req->items, parsed.items, parsed.nitems * sizeof(parsed.items[0]));
+	/* An item's text is echoed in the answer and the audit: as the
+	 * request's, with a URI's password masked ("number=sip:1006:***@pbx"). */
+	for (size_t i = 0; i < req->nitems; i++) {
+		char *t = req->items[i].text;
+		char masked[sizeof(req->items[i].text)];
+
+		action_audit_text(masked, sizeof(masked), "", t, strlen(t));
+		memcpy(t, masked, sizeof(masked));
+	}
 }

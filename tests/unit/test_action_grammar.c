@@ -747,6 +747,39 @@ static void test_audit_masks_password(void **state)
 	assert_string_equal(audit, "GET /servlet?pwdx=a&xpwd=b&p%20wd=c&key=OK");
 }
 
+/* A URI's userinfo password is masked wherever the request holds one. */
+static void test_audit_masks_userinfo(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "http://admin:s3cret@10.0.0.5/servlet?key=OK", "GET http://admin:***@10.0.0.5/servlet?key=OK" },
+		{ "HTTPS://admin:s3cret@[::1]:443/servlet?key=OK", "GET HTTPS://admin:***@[::1]:443/servlet?key=OK" },
+		{ "http://admin%3As3cret%40phone/servlet?key=OK", "GET http://admin:***%40phone/servlet?key=OK" },
+		{ "/servlet?key=OK&outgoing_uri=sip:1006:s3cret@pbx", "GET /servlet?key=OK&outgoing_uri=sip:1006:***@pbx" },
+		{ "/servlet?number=1&outgoing_uri=SIPS:1006%3as3cret@pbx;transport=tls",
+		  "GET /servlet?number=1&outgoing_uri=SIPS:1006:***@pbx;transport=tls" },
+		/* No password, or no userinfo: as written. */
+		{ "http://admin@phone/servlet?key=OK", "GET http://admin@phone/servlet?key=OK" },
+		{ "/servlet?number=sip:1006@pbx:5060", "GET /servlet?number=sip:1006@pbx:5060" },
+		{ "/servlet?key=OK&x=//a:b/c@d", "GET /servlet?key=OK&x=//a:b/c@d" },
+		{ "http://phone:80/servlet?key=OK", "GET http://phone:80/servlet?key=OK" },
+	};
+	char audit[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		action_audit_text(audit, sizeof(audit), "GET ", cases[i].in, strlen(cases[i].in));
+		if (strcmp(audit, cases[i].want) != 0)
+			fail_msg("'%s': audit text '%s', want '%s'", cases[i].in, audit, cases[i].want);
+	}
+	/* Cut short inside the mask: still no password. */
+	action_audit_text(audit, 14, "GET ", cases[0].in, strlen(cases[0].in));
+	assert_string_equal(audit, "GET http://ad");
+	action_audit_text(audit, 20, "GET ", cases[0].in, strlen(cases[0].in));
+	assert_string_equal(audit, "GET http://admin:**");
+}
+
 /* ---- no action, limits ---- */
 
 static void test_no_action(void **state)
@@ -1007,6 +1040,7 @@ int main(void)
 		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_legacy_login),
 		cmocka_unit_test(test_audit_masks_password),
+		cmocka_unit_test(test_audit_masks_userinfo),
 		cmocka_unit_test(test_no_action),
 		cmocka_unit_test(test_item_limit),
 		cmocka_unit_test(test_item_text_limit),

@@ -118,6 +118,21 @@ static void test_items_are_the_executors_own_parse(void **state)
 	assert_string_equal(req.request, "GET /servlet?key=OK;F_HOLD&wait=250#frag");
 }
 
+static void test_no_password_is_echoed(void **state)
+{
+	(void)state;
+	http_req("GET", "http://admin:s3cret@phone/servlet?key=number=sip:1006:s3cret@pbx");
+	request_read(&req);
+	assert_int_equal(req.front_status, 0);
+	assert_int_equal(req.nitems, 1);
+	assert_int_equal(req.items[0].op, OP_DIAL);
+	/* The call still goes to what was asked... */
+	assert_string_equal(req.items[0].arg, "sip:1006:s3cret@pbx");
+	/* ...but neither the audit's text nor the echoed item holds the password. */
+	assert_string_equal(req.request, "GET http://admin:***@phone/servlet?key=number=sip:1006:***@pbx");
+	assert_string_equal(req.items[0].text, "number=sip:1006:***@pbx");
+}
+
 static void test_refusals_keep_their_status(void **state)
 {
 	static char big[IPC_TEXT_MAX + 1];
@@ -183,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_transport_must_be_the_channels),
 		cmocka_unit_test(test_claims_the_channel_cannot_carry),
 		cmocka_unit_test(test_items_are_the_executors_own_parse),
+		cmocka_unit_test(test_no_password_is_echoed),
 		cmocka_unit_test(test_refusals_keep_their_status),
 		cmocka_unit_test(test_legacy_login_is_found_not_claimed),
 	};
