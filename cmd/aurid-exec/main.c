@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 	static struct executor ex;
 	struct exec_args args;
 	struct sandbox_paths paths;
+	struct sandbox_devices devices;
 	struct ipc_chan sup;
 	uv_loop_t *loop = uv_default_loop();
 	uv_signal_t sigterm;
@@ -102,13 +103,18 @@ int main(int argc, char **argv)
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	/* jansson seeds its hash tables from /dev/urandom on first use. */
 	json_object_seed(0);
-	/* Everything is open: from here on, files beneath state_dir only. */
+	/* Everything is open: from here on, files beneath state_dir only,
+	 * and device ioctls on the devices held only. */
+	devices = (struct sandbox_devices){
+		.evdev_fd = args.keypad_fd, .uinput_fd = args.uinput_fd, .fb_fd = args.fb_fd,
+	};
 	paths = (struct sandbox_paths){
 		.rw = { start.cfg.state_dir },
 		.ro = { start.cfg.keymap[0] ? start.cfg.keymap : NULL,
 			start.cfg.https_cert[0] ? start.cfg.https_cert : NULL,
 			start.cfg.https_key[0] ? start.cfg.https_key : NULL },
 		.tcp_connect_port = telephony_port(start.cfg.telephony),
+		.devices = &devices,
 	};
 	if (sandbox_child(SANDBOX_EXEC, &paths, lv.level, sizeof(lv.level)) != 0)
 		return 1;

@@ -14,7 +14,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fb.h>
+#include <linux/input.h>
 #include <linux/landlock.h>
+#include <linux/uinput.h>
 #include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,7 +47,7 @@
  * numbers: libseccomp resolves them for the native architecture and one
  * the architecture does not have (open on arm64) is skipped.  Those that
  * take a path (openat, mkdirat...) are left to Landlock in aurid-exec;
- * socket, clone, openat in aurid-sip and ioctl in the front-ends are
+ * socket, clone, mmap and mprotect, openat in aurid-sip and ioctl are
  * checked by argument below.
  */
 struct sandbox_rule {
@@ -52,9 +56,9 @@ struct sandbox_rule {
 };
 
 static const struct sandbox_rule sandbox_allow[] = {
-	/* Memory: malloc, thread stacks, mapped screenshots and SQLite's shm. */
-	{ "brk", P_ALL }, { "mmap", P_ALL }, { "munmap", P_ALL }, { "mremap", P_ALL },
-	{ "mprotect", P_ALL }, { "madvise", P_ALL },
+	/* Memory: malloc, thread stacks, mapped screenshots and SQLite's shm
+	 * (mmap and mprotect are below: never executable). */
+	{ "brk", P_ALL }, { "munmap", P_ALL }, { "mremap", P_ALL }, { "madvise", P_ALL },
 	/* Threads (libuv's pool, the resolver) and their locks; clone is below. */
 	{ "futex", P_ALL }, { "set_robust_list", P_ALL }, { "rseq", P_ALL },
 	{ "sched_yield", P_ALL }, { "sched_getaffinity", P_ALL }, { "gettid", P_ALL },
@@ -95,9 +99,6 @@ static const struct sandbox_rule sandbox_allow[] = {
 	{ "faccessat", P_EXEC }, { "faccessat2", P_EXEC }, { "mknodat", P_EXEC },
 	{ "flock", P_EXEC }, { "getcwd", P_EXEC }, { "memfd_create", P_EXEC },
 	{ "fallocate", P_EXEC }, { "uname", P_EXEC }, { "umask", P_EXEC }, { "msync", P_EXEC },
-	/* Device ioctls on the uinput, framebuffer and evdev descriptors the
-	 * supervisor passed; the front-ends' ioctls are checked below. */
-	{ "ioctl", P_EXEC },
 	/* aurid-sip: libre's fd_setsize; the resolver's /etc files (Landlock). */
 	{ "stat", P_SIP }, { "uname", P_SIP },
 };
@@ -302,8 +303,80 @@ static int sandbox_add_openat_ro(scmp_filter_ctx ctx)
 	return sandbox_add(ctx, "openat", SCMP_ACT_ALLOW, 1, &ro);
 }
 
-static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p, unsigned tcp_port)
+/*
+ * Memory is never made executable once the sandbox is on (as OpenSSH's
+ * privsep child): mmap and mprotect only with PROT_READ, PROT_WRITE or
+ * neither.  Everything executable was mapped before: the binary and its
+ * libraries; a late dlopen() dies here instead of running new code.
+ */
+static int sandbox_add_memory(scmp_filter_ctx ctx)
 {
+	static const char *const calls[] = { "mmap", "mmap2", "mprotect" };
+	struct scmp_arg_cmp prot = SCMP_A2(SCMP_CMP_MASKED_EQ, ~(scmp_datum_t)(PROT_READ | PROT_WRITE), 0);
+	int r = 0;
+
+	for (size_t i = 0; !r && i < sizeof(calls) / sizeof(calls[0]); i++)
+		r = sandbox_add(ctx, calls[i], SCMP_ACT_ALLOW, 1, &prot);
+	return r;
+}
+
+/*
+ * ioctl: on any descriptor, only what libuv, libre and isatty() use; in
+ * aurid-exec on a real phone, also the device requests the HAL makes after
+ * start, each on its own device's descriptor: the framebuffer's two
+ * FBIOGET_* (a capture), evdev's grab and its read-only requests (libevdev's
+ * resync after SYN_DROPPED reads the key, LED, switch and axis state with
+ * size-encoded EVIOCG* numbers), and uinput's UI_DEV_DESTROY at exit.
+ */
+static int sandbox_add_ioctls(scmp_filter_ctx ctx, const struct sandbox_devices *dev)
+{
+	static const unsigned long any_fd[] = { FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, TCGETS };
+	const scmp_datum_t dir_type = (scmp_datum_t)_IOC_DIRMASK << _IOC_DIRSHIFT | (scmp_datum_t)_IOC_TYPEMASK
+				      << _IOC_TYPESHIFT;
+	int r = 0;
+
+	for (size_t i = 0; !r && i < sizeof(any_fd) / sizeof(any_fd[0]); i++) {
+		struct scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_EQ, any_fd[i]);
+
+		r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 1, &cmp);
+	}
+	if (r || !dev)
+		return r;
+	if (dev->fb_fd >= 0) {
+		struct scmp_arg_cmp v[2] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dev->fb_fd),
+					     SCMP_A1(SCMP_CMP_EQ, FBIOGET_VSCREENINFO) };
+		struct scmp_arg_cmp f[2] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dev->fb_fd),
+					     SCMP_A1(SCMP_CMP_EQ, FBIOGET_FSCREENINFO) };
+
+		r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 2, v);
+		if (!r)
+			r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 2, f);
+	}
+	if (!r && dev->evdev_fd >= 0) {
+		struct scmp_arg_cmp grab[2] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dev->evdev_fd),
+						SCMP_A1(SCMP_CMP_EQ, EVIOCGRAB) };
+		struct scmp_arg_cmp read[2] = {
+			SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dev->evdev_fd),
+			SCMP_A1(SCMP_CMP_MASKED_EQ, dir_type,
+				(scmp_datum_t)_IOC_READ << _IOC_DIRSHIFT | (scmp_datum_t)'E' << _IOC_TYPESHIFT),
+		};
+
+		r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 2, grab);
+		if (!r)
+			r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 2, read);
+	}
+	if (!r && dev->uinput_fd >= 0) {
+		struct scmp_arg_cmp destroy[2] = { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dev->uinput_fd),
+						   SCMP_A1(SCMP_CMP_EQ, UI_DEV_DESTROY) };
+
+		r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 2, destroy);
+	}
+	return r;
+}
+
+static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p, const struct sandbox_paths *paths)
+{
+	unsigned tcp_port = paths ? paths->tcp_connect_port : 0;
 	/* clone's flags are its first argument, but the second on s390. */
 #if defined(__s390__) || defined(__s390x__)
 	struct scmp_arg_cmp thread = SCMP_A1(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
@@ -319,16 +392,10 @@ static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p, unsigne
 		r = sandbox_add(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL);
 	if (!r)
 		r = sandbox_add_sockets(ctx, p, tcp_port);
-	/* The front-ends: only the ioctls of libuv, libre and isatty(). */
-	if (!r && p != SANDBOX_EXEC) {
-		static const unsigned long req[] = { FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, TCGETS };
-
-		for (size_t i = 0; !r && i < sizeof(req) / sizeof(req[0]); i++) {
-			struct scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_EQ, req[i]);
-
-			r = sandbox_add(ctx, "ioctl", SCMP_ACT_ALLOW, 1, &cmp);
-		}
-	}
+	if (!r)
+		r = sandbox_add_memory(ctx);
+	if (!r)
+		r = sandbox_add_ioctls(ctx, p == SANDBOX_EXEC && paths ? paths->devices : NULL);
 	/* aurid-sip reads the resolver's files (which ones: Landlock), never
 	 * writes or creates one. */
 	if (!r && p == SANDBOX_SIP)
@@ -337,7 +404,7 @@ static int sandbox_add_args(scmp_filter_ctx ctx, enum sandbox_profile p, unsigne
 }
 
 /* The filter for profile p, not yet loaded.  0 or -errno. */
-static int sandbox_seccomp_build(enum sandbox_profile p, unsigned tcp_port, scmp_filter_ctx *out)
+static int sandbox_seccomp_build(enum sandbox_profile p, const struct sandbox_paths *paths, scmp_filter_ctx *out)
 {
 	uint32_t native = seccomp_arch_native();
 	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
@@ -378,7 +445,7 @@ static int sandbox_seccomp_build(enum sandbox_profile p, unsigned tcp_port, scmp
 			r = 0;
 	}
 	if (!r)
-		r = sandbox_add_args(ctx, p, tcp_port);
+		r = sandbox_add_args(ctx, p, paths);
 #ifdef AURID_SANITIZE
 	for (size_t i = 0; !r && i < sizeof(sandbox_allow_sanitizer) / sizeof(sandbox_allow_sanitizer[0]); i++) {
 		r = sandbox_add_plain(ctx, sandbox_allow_sanitizer[i]);
@@ -584,7 +651,7 @@ int sandbox_enter(enum sandbox_profile p, const struct sandbox_paths *paths, cha
 		}
 		sandbox_abi_applied = abi;
 	}
-	r = sandbox_seccomp_build(p, paths ? paths->tcp_connect_port : 0, &ctx);
+	r = sandbox_seccomp_build(p, paths, &ctx);
 	if (r) {
 		snprintf(level, levellen, "seccomp: cannot build the %s filter: %s", sandbox_profile_name(p),
 			 strerror(-r));

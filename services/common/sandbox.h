@@ -22,6 +22,13 @@ enum sandbox_profile {
 
 #define SANDBOX_PATHS_MAX 8
 
+/* aurid-exec on a real phone: the device descriptors it holds, -1 for none. */
+struct sandbox_devices {
+	int evdev_fd;            /* the keypad (EVIOCGRAB, read-only EVIOCG*) */
+	int uinput_fd;           /* injected keys (UI_DEV_DESTROY) */
+	int fb_fd;               /* the framebuffer (FBIOGET_VSCREENINFO, FBIOGET_FSCREENINFO) */
+};
+
 /* What Landlock leaves reachable; unused slots are NULL.  A path that does
  * not exist is skipped (an optional file that is not configured). */
 struct sandbox_paths {
@@ -32,6 +39,9 @@ struct sandbox_paths {
 	 * 4 a connect to this port only.  seccomp cannot see connect()'s
 	 * address, so the host is the executor's own config. */
 	unsigned tcp_connect_port;
+	/* aurid-exec: the devices whose ioctls stay allowed, each on its own
+	 * descriptor; NULL for none (the sim HAL). */
+	const struct sandbox_devices *devices;
 };
 
 /*

@@ -17,6 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fb.h>
+#include <linux/input.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +30,9 @@
 #include <cmocka.h>
 
 #define DIES (-1)
+
+/* The device descriptors aurid-exec's filter is built for, or NULL. */
+static const struct sandbox_devices *devices;
 
 /* Runs body in a child inside profile p (dir read-write for Landlock);
  * the child's exit status, or DIES when SIGSYS killed it. */
@@ -38,7 +45,7 @@ static int in_sandbox(enum sandbox_profile p, int (*body)(const char *dir), cons
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct sandbox_paths paths = { .rw = { dir } };
+		struct sandbox_paths paths = { .rw = { dir }, .devices = devices };
 		char level[256];
 
 		if (sandbox_enter(p, &paths, level, sizeof(level)) != 0) {
@@ -149,6 +156,84 @@ static int state_file(const char *dir)
 	return unlink(path) == 0 ? 0 : 12;
 }
 
+static int map_exec(const char *dir)
+{
+	(void)dir;
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return 14;
+}
+
+static int protect_exec(const char *dir)
+{
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)dir;
+	if (m == MAP_FAILED)
+		return 15;
+	mprotect(m, 4096, PROT_READ | PROT_EXEC);
+	return 16;
+}
+
+static int map_read_write(const char *dir)
+{
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)dir;
+	if (m == MAP_FAILED || mprotect(m, 4096, PROT_READ) != 0 || mprotect(m, 4096, PROT_NONE) != 0)
+		return 17;
+	return 0;
+}
+
+/* The device requests, on descriptor 100 (the "framebuffer" and the
+ * "keypad" of the test) and on 101 (another one). */
+static int fb_ioctl_on(int fd)
+{
+	struct fb_var_screeninfo v;
+
+	/* A pipe is no framebuffer: ENOTTY, but not killed. */
+	return ioctl(fd, FBIOGET_VSCREENINFO, &v) < 0 && errno == ENOTTY ? 0 : 18;
+}
+
+static int fb_ioctl_100(const char *dir)
+{
+	(void)dir;
+	return fb_ioctl_on(100);
+}
+
+static int fb_ioctl_101(const char *dir)
+{
+	(void)dir;
+	return fb_ioctl_on(101);
+}
+
+static int evdev_reads_100(const char *dir)
+{
+	unsigned char keys[KEY_MAX / 8 + 1];
+
+	(void)dir;
+	if (ioctl(100, EVIOCGKEY(sizeof(keys)), keys) == 0 || errno != ENOTTY)
+		return 19;
+	if (ioctl(100, EVIOCGRAB, (void *)1) == 0 || errno != ENOTTY)
+		return 20;
+	return 0;
+}
+
+static int evdev_writes_100(const char *dir)
+{
+	struct input_absinfo abs = { 0 };
+
+	(void)dir;
+	/* EVIOCSABS writes the device: the HAL never does. */
+	ioctl(100, EVIOCSABS(ABS_X), &abs);
+	return 21;
+}
+
+static int tty_probe(const char *dir)
+{
+	(void)dir;
+	return isatty(100) == 0 ? 0 : 22;
+}
+
 #ifndef AURID_SANITIZE
 static int forks(const char *dir)
 {
@@ -219,6 +304,48 @@ static void test_no_profile_forks(void **state)
 #endif
 }
 
+static void test_nothing_becomes_executable(void **state)
+{
+	(void)state;
+	for (int p = 0; p < SANDBOX_NPROFILES; p++) {
+		assert_int_equal(in_sandbox(p, map_read_write, tmpdir()), 0);
+		assert_int_equal(in_sandbox(p, map_exec, tmpdir()), DIES);
+		assert_int_equal(in_sandbox(p, protect_exec, tmpdir()), DIES);
+	}
+}
+
+static void test_device_ioctls_only_on_their_devices(void **state)
+{
+	static const struct sandbox_devices held = { .evdev_fd = 100, .uinput_fd = -1, .fb_fd = 100 };
+	int pfd[2];
+
+	(void)state;
+	/* Descriptors 100 and 101 exist (a pipe), so only the filter decides. */
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(dup2(pfd[0], 100), 100);
+	assert_int_equal(dup2(pfd[1], 101), 101);
+	/* Without devices (the sim HAL): no device request on any descriptor. */
+	devices = NULL;
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, tty_probe, tmpdir()), 0);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, fb_ioctl_100, tmpdir()), DIES);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, evdev_reads_100, tmpdir()), DIES);
+	/* With them: each device's requests on its own descriptor only. */
+	devices = &held;
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, tty_probe, tmpdir()), 0);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, fb_ioctl_100, tmpdir()), 0);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, evdev_reads_100, tmpdir()), 0);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, fb_ioctl_101, tmpdir()), DIES);
+	assert_int_equal(in_sandbox(SANDBOX_EXEC, evdev_writes_100, tmpdir()), DIES);
+	/* The front-ends never get them. */
+	assert_int_equal(in_sandbox(SANDBOX_HTTP, fb_ioctl_100, tmpdir()), DIES);
+	assert_int_equal(in_sandbox(SANDBOX_SIP, evdev_reads_100, tmpdir()), DIES);
+	devices = NULL;
+	close(100);
+	close(101);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 static void test_root_is_refused(void **state)
 {
 	char err[128];
@@ -238,6 +365,8 @@ int main(void)
 		cmocka_unit_test(test_sip_sockets_and_files),
 		cmocka_unit_test(test_exec_unix_sockets_and_its_state_dir),
 		cmocka_unit_test(test_no_profile_forks),
+		cmocka_unit_test(test_nothing_becomes_executable),
+		cmocka_unit_test(test_device_ioctls_only_on_their_devices),
 		cmocka_unit_test(test_root_is_refused),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
