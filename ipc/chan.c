@@ -305,12 +305,23 @@ static int rx_fill(struct ipc_chan *c)
 	return n > 0 ? 0 : -EPIPE;
 }
 
+/* Was the socket fd made by the process at the other end of via?  For a
+ * socketpair, SO_PEERCRED names the process that called socketpair(). */
+static bool peer_made(int fd, int via)
+{
+	pid_t maker;
+
+	return ipc_peer_cred(via, &maker, NULL, NULL) == 0 && ipc_peer_is(fd, maker) == 0;
+}
+
 int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out)
 {
 	const struct ipc_msg_def *d;
+	const uint8_t *head;
 	struct cmsghdr *cm;
 	struct msghdr *mh;
 	size_t len;
+	unsigned t;
 	int fd = -1, r;
 
 	*fd_out = -1;
@@ -339,12 +350,26 @@ int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_pa
 		}
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	}
+	/* Who sent it matters before what it says: the channel (its two roles)
+	 * and its state decide whether this type may come at all, before a byte
+	 * of the body is read. */
+	if (len < IPC_HDR_LEN)
+		goto bad;
+	head = mh->msg_iov[0].iov_base;
+	t = (unsigned)head[0] | (unsigned)head[1] << 8;
+	d = ipc_msg_def(t);
+	if (!d || ipc_permit(c, t, false) != 0 || d->fd != (fd >= 0))
+		goto bad;
 	if (ipc_decode(mh->msg_iov[0].iov_base, len, type, id, msg) < 0)
 		goto bad;
-	d = ipc_msg_def(*type);
-	/* Who sent it matters before what it says: the role comes from the channel. */
-	if (!(d->senders & IPC_ROLE_BIT(c->peer)) || d->fd != (fd >= 0))
+	/* A channel handed over was made by whoever hands it over (the
+	 * supervisor makes every pair it passes). */
+	if (*type == IPC_PEER_CHANNEL && !peer_made(fd, c->fd))
 		goto bad;
+	/* HELLO: our version, and the role this channel was made for. */
+	if (*type == IPC_HELLO && (msg->hello.version != IPC_VERSION || msg->hello.role != c->peer))
+		goto bad;
+	ipc_permit(c, *type, true);
 	*fd_out = fd;
 	return 0;
 bad:
@@ -369,14 +394,14 @@ int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-int ipc_peer_check(int fd, uid_t expected_uid)
+int ipc_peer_is(int fd, pid_t pid)
 {
-	uid_t uid;
-	int r = ipc_peer_cred(fd, NULL, &uid, NULL);
+	pid_t p;
+	int r = ipc_peer_cred(fd, &p, NULL, NULL);
 
 	if (r)
 		return r;
-	return (uid == expected_uid || uid == 0) ? 0 : -EPERM;
+	return p == pid ? 0 : -EPERM;
 }
 
 static int64_t now_ms(void)
@@ -422,7 +447,8 @@ int ipc_chan_handshake(struct ipc_chan *c, int timeout_ms)
 			continue;
 		if (r)
 			break;
-		if (type != IPC_HELLO || m->hello.version != IPC_VERSION || m->hello.role != c->peer) {
+		/* (ipc_chan_recv checked its version and role.) */
+		if (type != IPC_HELLO) {
 			r = -EPROTO;
 			break;
 		}

@@ -361,7 +361,6 @@ struct ipc_field {
 struct ipc_msg_def {
 	enum ipc_type type;
 	const char *name;
-	uint32_t senders;        /* IPC_ROLE_BIT mask of who may send it */
 	bool fd;                 /* carries exactly one fd */
 	size_t struct_size;
 	const struct ipc_field *fields;
@@ -415,10 +414,19 @@ int ipc_decode(const void *data, size_t len, unsigned *type, uint32_t *id, union
 struct ipc_out;
 struct ipc_rx;
 
+/* A channel's state in the dispatch table (permit.c). */
+enum ipc_chan_state {
+	IPC_CHAN_HELLO = 0,      /* waiting for the peer's HELLO: nothing else is accepted */
+	IPC_CHAN_OPEN = 1,       /* HELLO came, with our version and the role the channel says */
+	IPC_CHAN_STARTED = 2,    /* a child's supervisor channel after START */
+};
+
 struct ipc_chan {
 	int fd;
 	enum ipc_role self;
 	enum ipc_role peer;
+	uint8_t state;                /* enum ipc_chan_state */
+	uint64_t once;                /* the types permitted once that have come */
 	struct ipc_out *head, *tail;  /* queued datagrams, oldest first */
 	size_t queued;
 	bool corked;                  /* hold sends for one sendmmsg at flush */
@@ -453,16 +461,27 @@ bool ipc_chan_want_write(const struct ipc_chan *c);
  * until -EAGAIN before waiting in poll() (see ipc_chan_pending).
  * 0: *type, *id, *msg and *fd_out (-1 or a received
  * close-on-exec fd, owned by the caller) are set.  -EAGAIN: nothing to read.
- * -EPIPE: the peer closed.  -EPROTO: a malformed message, a type this peer
- * may not send, an fd where none belongs (or missing), a truncated datagram
- * or control message; the caller should close the channel.
+ * -EPIPE: the peer closed.  -EPROTO: a malformed message, a type the
+ * dispatch table (permit.c) does not permit on this channel in its state, a
+ * HELLO with another version or role, an fd where none belongs (or
+ * missing), a channel handed over that its sender did not make, a truncated
+ * datagram or control message; the caller should close the channel.
  */
 int ipc_chan_recv(struct ipc_chan *c, unsigned *type, uint32_t *id, union ipc_payload *msg, int *fd_out);
 
+/*
+ * The dispatch table (permit.c): 0 if a message of type may arrive on c in
+ * its state now, else -EPROTO.  With commit, the channel's state moves on
+ * as the table says (a HELLO opens it, a START starts it, a message
+ * permitted once is used up).  ipc_chan_recv asks before it decodes.
+ */
+int ipc_permit(struct ipc_chan *c, unsigned type, bool commit);
+
 /* SO_PEERCRED of a connected Unix socket. */
 int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
-/* 0 if the peer's uid is expected_uid (or root), else -EPERM. */
-int ipc_peer_check(int fd, uid_t expected_uid);
+/* 0 if the peer of a connected Unix socket (the maker, for a socketpair)
+ * is process pid, else -EPERM (or -errno: not a socket). */
+int ipc_peer_is(int fd, pid_t pid);
 
 /* Sends HELLO and checks the peer's HELLO (blocking, with a timeout in ms). */
 int ipc_chan_handshake(struct ipc_chan *c, int timeout_ms);

@@ -16,12 +16,6 @@
 #define F_ARRAY(s, f, cnt, sub) { #f, IPC_F_ARRAY, offsetof(struct s, f), sizeof(((struct s *)0)->f[0]), \
 		NELEM(((struct s *)0)->f), offsetof(struct s, cnt), sub, NELEM(sub) }
 
-#define SUP   IPC_ROLE_BIT(IPC_ROLE_SUPERVISOR)
-#define EXEC  IPC_ROLE_BIT(IPC_ROLE_EXEC)
-#define HTTP  IPC_ROLE_BIT(IPC_ROLE_HTTP)
-#define SIP   IPC_ROLE_BIT(IPC_ROLE_SIP)
-#define ADMIN IPC_ROLE_BIT(IPC_ROLE_ADMIN)
-#define ANY   (SUP | EXEC | HTTP | SIP | ADMIN)
 
 static const struct ipc_field hello_fields[] = {
 	F_U32(ipc_hello, version),
@@ -155,35 +149,36 @@ static const struct ipc_field sandbox_level_fields[] = {
 	F_STR(ipc_sandbox_level, level),
 };
 
-#define DEF(t, who, fd, s, f) [t] = { t, #t, who, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
-#define DEF0(t, who, s) [t] = { t, #t, who, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
+/* Who may send which type on which channel is the dispatch table's (permit.c). */
+#define DEF(t, fd, s, f) [t] = { t, #t, fd, sizeof(struct s), f, NELEM(f), 0, 0 }
+#define DEF0(t, s) [t] = { t, #t, false, sizeof(struct s), admin_none_fields, 0, 0, 0 }
 
 static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
-	DEF(IPC_HELLO, ANY, false, ipc_hello, hello_fields),
-	DEF(IPC_CONFIG_SET, SUP, false, ipc_config_set, config_set_fields),
-	DEF0(IPC_START, SUP, ipc_start),
-	DEF(IPC_PEER_CHANNEL, SUP, true, ipc_peer_channel, peer_channel_fields),
-	DEF(IPC_ACTION_REQ, HTTP | SIP, false, ipc_action_req, action_req_fields),
-	DEF(IPC_ACTION_RES, EXEC, false, ipc_action_res, action_res_fields),
-	DEF0(IPC_ADMIN_STATUS, ADMIN, ipc_admin_req),
-	DEF0(IPC_ADMIN_TRUST_LIST, ADMIN, ipc_admin_req),
-	DEF(IPC_ADMIN_TRUST_ADD, ADMIN, false, ipc_admin_req, admin_arg_fields),
-	DEF(IPC_ADMIN_TRUST_REMOVE, ADMIN, false, ipc_admin_req, admin_arg_fields),
-	DEF0(IPC_ADMIN_CONSENT_LIST, ADMIN, ipc_admin_req),
-	DEF(IPC_ADMIN_CONSENT_REVOKE, ADMIN, false, ipc_admin_req, admin_arg_fields),
-	DEF(IPC_ADMIN_AUDIT, ADMIN, false, ipc_admin_req, admin_audit_fields),
-	DEF(IPC_ADMIN_USER_ADD, ADMIN, false, ipc_admin_req, admin_user_add_fields),
-	DEF(IPC_ADMIN_USER_PASSWD, ADMIN, false, ipc_admin_req, admin_arg2_fields),
-	DEF(IPC_ADMIN_SIM_PRESS, ADMIN, false, ipc_admin_req, admin_arg_fields),
-	DEF(IPC_ADMIN_ROW, EXEC, false, ipc_admin_row, admin_row_fields),
-	DEF(IPC_ADMIN_RES, EXEC, false, ipc_admin_res, admin_res_fields),
-	DEF(IPC_SCREENSHOT_RES, EXEC, true, ipc_screenshot_res, screenshot_res_fields),
-	DEF(IPC_SIP_STATE, SIP, false, ipc_sip_state, sip_state_fields),
-	DEF(IPC_SANDBOX_LEVEL, EXEC | HTTP | SIP, false, ipc_sandbox_level, sandbox_level_fields),
-	DEF(IPC_SYSTEM_RUN, EXEC, false, ipc_system_run, system_run_fields),
-	DEF(IPC_TLS_CERT, EXEC, false, ipc_tls_cert, tls_cert_fields),
-	DEF(IPC_TLS_SIGN_REQ, HTTP, false, ipc_tls_sign_req, tls_sign_req_fields),
-	DEF(IPC_TLS_SIGN_RES, EXEC, false, ipc_tls_sign_res, tls_sign_res_fields),
+	DEF(IPC_HELLO, false, ipc_hello, hello_fields),
+	DEF(IPC_CONFIG_SET, false, ipc_config_set, config_set_fields),
+	DEF0(IPC_START, ipc_start),
+	DEF(IPC_PEER_CHANNEL, true, ipc_peer_channel, peer_channel_fields),
+	DEF(IPC_ACTION_REQ, false, ipc_action_req, action_req_fields),
+	DEF(IPC_ACTION_RES, false, ipc_action_res, action_res_fields),
+	DEF0(IPC_ADMIN_STATUS, ipc_admin_req),
+	DEF0(IPC_ADMIN_TRUST_LIST, ipc_admin_req),
+	DEF(IPC_ADMIN_TRUST_ADD, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_TRUST_REMOVE, false, ipc_admin_req, admin_arg_fields),
+	DEF0(IPC_ADMIN_CONSENT_LIST, ipc_admin_req),
+	DEF(IPC_ADMIN_CONSENT_REVOKE, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_AUDIT, false, ipc_admin_req, admin_audit_fields),
+	DEF(IPC_ADMIN_USER_ADD, false, ipc_admin_req, admin_user_add_fields),
+	DEF(IPC_ADMIN_USER_PASSWD, false, ipc_admin_req, admin_arg2_fields),
+	DEF(IPC_ADMIN_SIM_PRESS, false, ipc_admin_req, admin_arg_fields),
+	DEF(IPC_ADMIN_ROW, false, ipc_admin_row, admin_row_fields),
+	DEF(IPC_ADMIN_RES, false, ipc_admin_res, admin_res_fields),
+	DEF(IPC_SCREENSHOT_RES, true, ipc_screenshot_res, screenshot_res_fields),
+	DEF(IPC_SIP_STATE, false, ipc_sip_state, sip_state_fields),
+	DEF(IPC_SANDBOX_LEVEL, false, ipc_sandbox_level, sandbox_level_fields),
+	DEF(IPC_SYSTEM_RUN, false, ipc_system_run, system_run_fields),
+	DEF(IPC_TLS_CERT, false, ipc_tls_cert, tls_cert_fields),
+	DEF(IPC_TLS_SIGN_REQ, false, ipc_tls_sign_req, tls_sign_req_fields),
+	DEF(IPC_TLS_SIGN_RES, false, ipc_tls_sign_res, tls_sign_res_fields),
 };
 
 static size_t field_len(const struct ipc_field *f, size_t n, int want_max)

@@ -38,6 +38,12 @@ int child_start(enum ipc_role self, struct ipc_chan *sup, struct child_start *ou
 		log_err("fd %d is not the supervisor's channel: %s", CHILD_SUPERVISOR_FD, strerror(-r));
 		return r;
 	}
+	/* The supervisor made the pair, so SO_PEERCRED names our parent. */
+	r = ipc_peer_is(sup->fd, getppid());
+	if (r) {
+		log_err("fd %d was not made by the supervisor (our parent): %s", CHILD_SUPERVISOR_FD, strerror(-r));
+		return r;
+	}
 	r = ipc_chan_handshake(sup, timeout_ms);
 	if (r) {
 		log_err("handshake with the supervisor failed: %s", strerror(-r));

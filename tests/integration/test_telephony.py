@@ -14,23 +14,23 @@ import time
 import pytest
 
 from harness import Aurid, free_port, wait_for
+from sipclient import free_udp_tcp_port
 
 pytestmark = pytest.mark.skipif(not shutil.which("baresip"), reason="baresip-core not installed")
 
 
 def sip_port_pair():
     """A SIP port N with N free for UDP and TCP and N+1 free for TCP (baresip's TLS)."""
-    for _ in range(50):
+    for _ in range(200):
         socks = []
         try:
-            t = socket.socket()
-            socks.append(t)
-            t.bind(("127.0.0.1", 0))
-            n = t.getsockname()[1]
-            for typ, port in ((socket.SOCK_DGRAM, n), (socket.SOCK_STREAM, n + 1)):
-                o = socket.socket(socket.AF_INET, typ)
-                socks.append(o)
-                o.bind(("127.0.0.1", port))
+            n = free_udp_tcp_port()
+            # baresip listens with SO_REUSEADDR: a connection of an earlier
+            # test in TIME_WAIT on N+1 does not keep it from listening.
+            o = socket.socket()
+            socks.append(o)
+            o.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            o.bind(("127.0.0.1", n + 1))
             return n
         except OSError:
             continue

@@ -370,16 +370,34 @@ static void test_channel_roles_and_fds(void **state)
 	assert_int_equal(ipc_chan_init(&sup, sv[0], IPC_ROLE_SUPERVISOR, IPC_ROLE_HTTP), 0);
 	assert_int_equal(ipc_chan_init(&child, sv[1], IPC_ROLE_HTTP, IPC_ROLE_SUPERVISOR), 0);
 	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EAGAIN);
-
-	/* A declared fd arrives close-on-exec and works. */
-	assert_int_equal(pipe(pipefd), 0);
-	assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, pipefd[1]), 0);
+	/* The supervisor's HELLO opens the channel. */
+	sample(IPC_HELLO, m);
+	m->hello.role = IPC_ROLE_SUPERVISOR;
+	assert_int_equal(ipc_chan_send(&sup, IPC_HELLO, 0, m, -1), 0);
 	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), 0);
-	assert_int_equal(type, IPC_PEER_CHANNEL);
-	assert_true(fd >= 0);
-	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	assert_int_equal(write(fd, "x", 1), 1);
-	close(fd);
+	assert_int_equal(child.state, IPC_CHAN_OPEN);
+
+	/* A declared fd arrives close-on-exec and works: a channel made by
+	 * the sender (here this process, as the supervisor makes them). */
+	assert_int_equal(pipe(pipefd), 0);
+	{
+		int pair[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair), 0);
+		assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, pair[1]), 0);
+		assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), 0);
+		assert_int_equal(type, IPC_PEER_CHANNEL);
+		assert_true(fd >= 0);
+		assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		assert_int_equal(write(fd, "x", 1), 1);
+		close(fd);
+		close(pair[0]);
+		close(pair[1]);
+	}
+	/* Something that is no channel made by the sender is refused. */
+	assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, pipefd[1]), 0);
+	assert_int_equal(ipc_chan_recv(&child, &type, &id, m, &fd), -EPROTO);
+	assert_int_equal(fd, -1);
 	/* A type that needs an fd cannot be sent without one, and vice versa. */
 	assert_int_equal(ipc_chan_send(&sup, IPC_PEER_CHANNEL, 3, &pc, -1), -EINVAL);
 	assert_int_equal(ipc_chan_send(&sup, IPC_START, 3, m, pipefd[0]), -EINVAL);
@@ -410,8 +428,10 @@ static void test_channel_roles_and_fds(void **state)
 		assert_int_equal(fd, -1);
 	}
 
-	/* Peer credentials: both ends are this process. */
-	assert_int_equal(ipc_peer_check(child.fd, getuid()), 0);
+	/* Peer credentials: this process made the pair. */
+	assert_int_equal(ipc_peer_is(child.fd, getpid()), 0);
+	assert_int_equal(ipc_peer_is(child.fd, getppid()), -EPERM);
+	assert_true(ipc_peer_is(pipefd[0], getpid()) < 0);
 
 	/* EOF is reported as -EPIPE. */
 	ipc_chan_close(&sup);
@@ -419,6 +439,179 @@ static void test_channel_roles_and_fds(void **state)
 	ipc_chan_close(&child);
 	close(pipefd[0]);
 	close(pipefd[1]);
+	free(m);
+}
+
+/*
+ * The dispatch table, as a specification written out here: on each channel
+ * (receiver <- sender), the types accepted in each state.  Everything else
+ * -- every other type, channel and state -- must be refused.
+ */
+static const char *const permitted[] = {
+	"supervisor<-exec HELLO@hello", "supervisor<-http HELLO@hello", "supervisor<-sip HELLO@hello",
+	"supervisor<-exec IPC_SANDBOX_LEVEL@open", "supervisor<-http IPC_SANDBOX_LEVEL@open",
+	"supervisor<-sip IPC_SANDBOX_LEVEL@open", "supervisor<-exec IPC_SYSTEM_RUN@open",
+	"exec<-supervisor HELLO@hello", "http<-supervisor HELLO@hello", "sip<-supervisor HELLO@hello",
+	"exec<-supervisor IPC_CONFIG_SET@open", "http<-supervisor IPC_CONFIG_SET@open",
+	"sip<-supervisor IPC_CONFIG_SET@open",
+	"exec<-supervisor IPC_PEER_CHANNEL@open", "exec<-supervisor IPC_PEER_CHANNEL@started",
+	"http<-supervisor IPC_PEER_CHANNEL@open", "http<-supervisor IPC_PEER_CHANNEL@started",
+	"sip<-supervisor IPC_PEER_CHANNEL@open", "sip<-supervisor IPC_PEER_CHANNEL@started",
+	"exec<-supervisor IPC_START@open", "http<-supervisor IPC_START@open", "sip<-supervisor IPC_START@open",
+	"exec<-http HELLO@hello", "exec<-http IPC_ACTION_REQ@open", "exec<-http IPC_TLS_SIGN_REQ@open",
+	"exec<-sip HELLO@hello", "exec<-sip IPC_ACTION_REQ@open", "exec<-sip IPC_SIP_STATE@open",
+	"http<-exec HELLO@hello", "http<-exec IPC_ACTION_RES@open", "http<-exec IPC_SCREENSHOT_RES@open",
+	"http<-exec IPC_TLS_CERT@open", "http<-exec IPC_TLS_SIGN_RES@open",
+	"sip<-exec HELLO@hello", "sip<-exec IPC_ACTION_RES@open",
+	"exec<-admin HELLO@hello", "exec<-admin IPC_ADMIN_STATUS@open", "exec<-admin IPC_ADMIN_TRUST_LIST@open",
+	"exec<-admin IPC_ADMIN_TRUST_ADD@open", "exec<-admin IPC_ADMIN_TRUST_REMOVE@open",
+	"exec<-admin IPC_ADMIN_CONSENT_LIST@open", "exec<-admin IPC_ADMIN_CONSENT_REVOKE@open",
+	"exec<-admin IPC_ADMIN_AUDIT@open", "exec<-admin IPC_ADMIN_USER_ADD@open",
+	"exec<-admin IPC_ADMIN_USER_PASSWD@open", "exec<-admin IPC_ADMIN_SIM_PRESS@open",
+	"admin<-exec HELLO@hello", "admin<-exec IPC_ADMIN_ROW@open", "admin<-exec IPC_ADMIN_RES@open",
+};
+
+static const char *role_word(enum ipc_role r)
+{
+	static const char *const w[] = { "none", "supervisor", "exec", "http", "sip", "admin" };
+
+	return w[r];
+}
+
+static bool is_permitted(enum ipc_role self, enum ipc_role peer, unsigned type, unsigned st)
+{
+	static const char *const states[] = { "hello", "open", "started" };
+	char want[96];
+
+	snprintf(want, sizeof(want), "%s<-%s %s@%s", role_word(self), role_word(peer),
+		 type == IPC_HELLO ? "HELLO" : ipc_msg_def(type)->name, states[st]);
+	for (size_t i = 0; i < sizeof(permitted) / sizeof(permitted[0]); i++)
+		if (strcmp(permitted[i], want) == 0)
+			return true;
+	return false;
+}
+
+/* Sends one sample of type from peer to self with self's channel in state
+ * st; the result of the receive. */
+static int deliver(enum ipc_role self, enum ipc_role peer, unsigned type, unsigned st, union ipc_payload *m)
+{
+	struct ipc_chan rx, tx;
+	int sv[2], pfd[2] = { -1, -1 }, fd = -1, r;
+	unsigned got;
+	uint32_t id;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(ipc_chan_init(&rx, sv[0], self, peer), 0);
+	assert_int_equal(ipc_chan_init(&tx, sv[1], peer, self), 0);
+	rx.state = (uint8_t)st;
+	sample(type, m);
+	if (type == IPC_HELLO)
+		m->hello.role = (uint8_t)peer;
+	if (ipc_msg_def(type)->fd)
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pfd), 0);
+	assert_int_equal(ipc_chan_send(&tx, type, 1, m, pfd[1]), 0);
+	r = ipc_chan_recv(&rx, &got, &id, m, &fd);
+	if (r == 0)
+		assert_int_equal(got, type);
+	if (fd >= 0)
+		close(fd);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	ipc_chan_close(&rx);
+	ipc_chan_close(&tx);
+	return r;
+}
+
+static void test_dispatch_table_every_type_channel_state(void **state)
+{
+	union ipc_payload *m = malloc(sizeof(*m));
+	unsigned accepted = 0;
+
+	(void)state;
+	assert_non_null(m);
+	for (enum ipc_role self = IPC_ROLE_SUPERVISOR; self <= IPC_ROLE_ADMIN; self++)
+		for (enum ipc_role peer = IPC_ROLE_SUPERVISOR; peer <= IPC_ROLE_ADMIN; peer++)
+			for (unsigned st = IPC_CHAN_HELLO; st <= IPC_CHAN_STARTED; st++)
+				for (unsigned t = 1; t < IPC_TYPE_COUNT; t++) {
+					bool want = is_permitted(self, peer, t, st);
+					int r = deliver(self, peer, t, st, m);
+
+					if ((r == 0) != want)
+						fail_msg("%s<-%s %s in state %u: %s, want %s", role_word(self),
+							 role_word(peer), ipc_msg_def(t)->name, st,
+							 r == 0 ? "accepted" : "refused", want ? "accepted" : "refused");
+					accepted += r == 0;
+				}
+	assert_int_equal(accepted, sizeof(permitted) / sizeof(permitted[0]));
+	free(m);
+}
+
+/* HELLO: once, with our version and the channel's role; START once, and
+ * it starts the channel; a message permitted once is used up. */
+static void test_dispatch_states_move_on(void **state)
+{
+	union ipc_payload *m = malloc(sizeof(*m));
+	struct ipc_chan rx, tx;
+	unsigned type;
+	uint32_t id;
+	int sv[2], fd;
+
+	(void)state;
+	assert_non_null(m);
+	/* A wrong version or role in HELLO is refused and opens nothing. */
+	for (int bad = 0; bad < 2; bad++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+		assert_int_equal(ipc_chan_init(&rx, sv[0], IPC_ROLE_EXEC, IPC_ROLE_HTTP), 0);
+		assert_int_equal(ipc_chan_init(&tx, sv[1], IPC_ROLE_HTTP, IPC_ROLE_EXEC), 0);
+		sample(IPC_HELLO, m);
+		if (bad)
+			m->hello.role = IPC_ROLE_SIP;
+		else
+			m->hello.version = IPC_VERSION + 1;
+		assert_int_equal(ipc_chan_send(&tx, IPC_HELLO, 0, m, -1), 0);
+		assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);
+		assert_int_equal(rx.state, IPC_CHAN_HELLO);
+		ipc_chan_close(&rx);
+		ipc_chan_close(&tx);
+	}
+	/* A child's supervisor channel: HELLO, config, START, then no more. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(ipc_chan_init(&rx, sv[0], IPC_ROLE_HTTP, IPC_ROLE_SUPERVISOR), 0);
+	assert_int_equal(ipc_chan_init(&tx, sv[1], IPC_ROLE_SUPERVISOR, IPC_ROLE_HTTP), 0);
+	sample(IPC_CONFIG_SET, m);
+	assert_int_equal(ipc_chan_send(&tx, IPC_CONFIG_SET, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);   /* before HELLO */
+	sample(IPC_HELLO, m);
+	m->hello.role = IPC_ROLE_SUPERVISOR;
+	assert_int_equal(ipc_chan_send(&tx, IPC_HELLO, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), 0);
+	assert_int_equal(ipc_chan_send(&tx, IPC_HELLO, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);   /* HELLO twice */
+	sample(IPC_CONFIG_SET, m);
+	assert_int_equal(ipc_chan_send(&tx, IPC_CONFIG_SET, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), 0);
+	assert_int_equal(ipc_chan_send(&tx, IPC_START, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), 0);
+	assert_int_equal(rx.state, IPC_CHAN_STARTED);
+	assert_int_equal(ipc_chan_send(&tx, IPC_START, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);   /* START twice */
+	sample(IPC_CONFIG_SET, m);
+	assert_int_equal(ipc_chan_send(&tx, IPC_CONFIG_SET, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);   /* config after START */
+	ipc_chan_close(&rx);
+	ipc_chan_close(&tx);
+	/* The sandbox level, once. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(ipc_chan_init(&rx, sv[0], IPC_ROLE_SUPERVISOR, IPC_ROLE_SIP), 0);
+	assert_int_equal(ipc_chan_init(&tx, sv[1], IPC_ROLE_SIP, IPC_ROLE_SUPERVISOR), 0);
+	rx.state = IPC_CHAN_OPEN;
+	sample(IPC_SANDBOX_LEVEL, m);
+	assert_int_equal(ipc_chan_send(&tx, IPC_SANDBOX_LEVEL, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), 0);
+	assert_int_equal(ipc_chan_send(&tx, IPC_SANDBOX_LEVEL, 0, m, -1), 0);
+	assert_int_equal(ipc_chan_recv(&rx, &type, &id, m, &fd), -EPROTO);
+	ipc_chan_close(&rx);
+	ipc_chan_close(&tx);
 	free(m);
 }
 
@@ -436,6 +629,7 @@ static void test_queue_when_full(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	assert_int_equal(ipc_chan_init(&a, sv[0], IPC_ROLE_EXEC, IPC_ROLE_ADMIN), 0);
 	assert_int_equal(ipc_chan_init(&b, sv[1], IPC_ROLE_ADMIN, IPC_ROLE_EXEC), 0);
+	b.state = IPC_CHAN_OPEN;   /* as after the executor's HELLO */
 	memset(row.json, 'x', sizeof(row.json) - 1);
 	row.json[sizeof(row.json) - 1] = '\0';
 	/* Fill the socket, then the bounded queue, then get -ENOBUFS. */
@@ -509,6 +703,8 @@ int main(void)
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_bytes_limits),
 		cmocka_unit_test(test_channel_roles_and_fds),
+		cmocka_unit_test(test_dispatch_table_every_type_channel_state),
+		cmocka_unit_test(test_dispatch_states_move_on),
 		cmocka_unit_test(test_queue_when_full),
 	};
 
