@@ -125,6 +125,13 @@ static void sample(unsigned type, union ipc_payload *m)
 		for (size_t i = 0; i < m->tls_sign_res.sig_len; i++)
 			m->tls_sign_res.sig[i] = (uint8_t)(255 - i);
 		break;
+	case IPC_SERVICE_IDS:
+		m->service_ids.separate_users = 1;
+		m->service_ids.admin_gid = 994;
+		m->service_ids.nservices = 2;
+		m->service_ids.services[0] = (struct ipc_service_id){ IPC_ROLE_EXEC, 999, 995, 4242 };
+		m->service_ids.services[1] = (struct ipc_service_id){ IPC_ROLE_HTTP, 995, 995, 0 };
+		break;
 	default:
 		/* Admin requests share one struct; each type sends its own fields. */
 		strcpy(m->admin_req.arg, "10.0.0.0/8");
