@@ -250,7 +250,7 @@ static void peer_groups(struct executor *ex, int fd, struct admin_peer *p, gid_t
 	p->ngroups = 0;
 	if (r == -ENOPROTOOPT) {
 		if (!ex->peergroups_missing)
-			log_warn("this kernel has no SO_PEERGROUPS (Linux 4.13): admin connections are "
+			log_warn("this kernel has no SO_PEERGROUPS (added in Linux 4.13): admin connections are "
 				 "judged by their primary group only");
 		ex->peergroups_missing = true;
 	} else if (r == -ERANGE) {

@@ -210,9 +210,9 @@ _Static_assert(SUPERVISOR_KINDS_MAX <= IPC_SERVICES_MAX, "raise IPC_SERVICES_MAX
 
 /*
  * A child started or was reaped: a running executor gets the new pids at
- * once, before the new child can have sent or received anything, so the
- * pid it refuses on the admin socket is never stale for long and never
- * missing while that child runs.
+ * once.  So it knows a front-end's pid before that front-end has its START
+ * (and long before it reads any network input), and forgets it when it is
+ * reaped, after which anyone, aurictl included, may get that pid.
  */
 static void services_announce(struct supervisor *s)
 {
@@ -496,7 +496,6 @@ void supervisor_child_reaped(struct supervisor *s, pid_t pid, int status, int64_
 	c->state = CHILD_WAIT;
 	if (s->stopping)
 		return;
-	/* Its pid may be reused by anyone now, aurictl included. */
 	if (c->kind->role != IPC_ROLE_EXEC)
 		services_announce(s);
 	c->backoff_ms = supervisor_backoff(c->backoff_ms, now - c->started_ms);
