@@ -394,6 +394,20 @@ int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+int ipc_peer_groups(int fd, gid_t *groups, size_t max, size_t *n)
+{
+	socklen_t len;
+
+	*n = 0;
+	if (max > 65536)   /* NGROUPS_MAX: more cannot exist */
+		max = 65536;
+	len = (socklen_t)(max * sizeof(*groups));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return -errno;
+	*n = len / sizeof(*groups);
+	return 0;
+}
+
 int ipc_peer_is(int fd, pid_t pid)
 {
 	pid_t p;

@@ -65,6 +65,7 @@ enum ipc_type {
 	IPC_TLS_CERT,           /* exec -> http: the certificate chain, when the channel comes up */
 	IPC_TLS_SIGN_REQ,       /* http -> exec: sign a TLS handshake's input with the server key */
 	IPC_TLS_SIGN_RES,       /* exec -> http: the signature, or a refusal */
+	IPC_SERVICE_IDS,        /* supervisor -> exec: who the services are, for the admin socket */
 	IPC_TYPE_COUNT
 };
 
@@ -298,6 +299,29 @@ struct ipc_system_run {
 	uint8_t op;              /* OP_REBOOT, OP_AUTOP or OP_RESET */
 };
 
+/*
+ * Who the services are, so that the executor can refuse them on the admin
+ * socket (DESIGN.md section 2): sent by the supervisor before START and
+ * again whenever a front-end starts or is reaped.  The executor cannot look
+ * users up itself (its sandbox hides /etc/passwd) and must never take an
+ * identity from the peer it is judging, so this is the only source.
+ */
+#define IPC_SERVICES_MAX 3
+
+struct ipc_service_id {
+	uint8_t role;            /* enum ipc_role */
+	uint32_t uid;
+	uint32_t gid;            /* the group it runs in */
+	uint32_t pid;            /* 0: not running now */
+};
+
+struct ipc_service_ids {
+	uint8_t separate_users;  /* 1: aurid runs as root and each service has its own uid */
+	uint32_t admin_gid;      /* members of this group may administer */
+	uint16_t nservices;
+	struct ipc_service_id services[IPC_SERVICES_MAX];
+};
+
 struct ipc_sandbox_level {
 	char level[256];         /* "seccomp allow-list (http) + landlock ABI 7" */
 };
@@ -340,6 +364,7 @@ union ipc_payload {
 	struct ipc_tls_sign_res tls_sign_res;
 	struct ipc_sandbox_level sandbox_level;
 	struct ipc_system_run system_run;
+	struct ipc_service_ids service_ids;
 };
 
 /* ---- the table ---- */
@@ -479,6 +504,12 @@ int ipc_permit(struct ipc_chan *c, unsigned type, bool commit);
 
 /* SO_PEERCRED of a connected Unix socket. */
 int ipc_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+/*
+ * SO_PEERGROUPS (Linux 4.13+): the supplementary groups of a connected Unix
+ * socket's peer, as they were when it connected.  -ENOPROTOOPT on older
+ * kernels; -ERANGE if the peer has more than max.
+ */
+int ipc_peer_groups(int fd, gid_t *groups, size_t max, size_t *n);
 /* 0 if the peer of a connected Unix socket (the maker, for a socketpair)
  * is process pid, else -EPERM (or -errno: not a socket). */
 int ipc_peer_is(int fd, pid_t pid);

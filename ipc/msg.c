@@ -145,6 +145,19 @@ static const struct ipc_field system_run_fields[] = {
 	F_U8(ipc_system_run, op),
 };
 
+static const struct ipc_field service_id_fields[] = {
+	F_U8(ipc_service_id, role),
+	F_U32(ipc_service_id, uid),
+	F_U32(ipc_service_id, gid),
+	F_U32(ipc_service_id, pid),
+};
+
+static const struct ipc_field service_ids_fields[] = {
+	F_U8(ipc_service_ids, separate_users),
+	F_U32(ipc_service_ids, admin_gid),
+	F_ARRAY(ipc_service_ids, services, nservices, service_id_fields),
+};
+
 static const struct ipc_field sandbox_level_fields[] = {
 	F_STR(ipc_sandbox_level, level),
 };
@@ -179,6 +192,7 @@ static struct ipc_msg_def defs[IPC_TYPE_COUNT] = {
 	DEF(IPC_TLS_CERT, false, ipc_tls_cert, tls_cert_fields),
 	DEF(IPC_TLS_SIGN_REQ, false, ipc_tls_sign_req, tls_sign_req_fields),
 	DEF(IPC_TLS_SIGN_RES, false, ipc_tls_sign_res, tls_sign_res_fields),
+	DEF(IPC_SERVICE_IDS, false, ipc_service_ids, service_ids_fields),
 };
 
 static size_t field_len(const struct ipc_field *f, size_t n, int want_max)

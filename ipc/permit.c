@@ -53,6 +53,9 @@ static const struct ipc_permit permits[] = {
 	{ R(EXEC), R(SUPERVISOR), T(START), S(OPEN), ONCE, IPC_CHAN_STARTED },
 	{ R(HTTP), R(SUPERVISOR), T(START), S(OPEN), ONCE, IPC_CHAN_STARTED },
 	{ R(SIP), R(SUPERVISOR), T(START), S(OPEN), ONCE, IPC_CHAN_STARTED },
+	/* Who the services are, for the admin socket: before START and
+	 * whenever a child starts or is reaped. */
+	{ R(EXEC), R(SUPERVISOR), T(SERVICE_IDS), S(OPEN) | S(STARTED), 0, 0 },
 
 	/* The executor hears requests from the front-ends, each its own kind. */
 	HELLO_FROM(EXEC, HTTP),

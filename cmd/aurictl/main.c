@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -752,10 +754,42 @@ static const char *connect_hint(int r)
 	switch (r) {
 	case -ENOENT:
 	case -ECONNREFUSED: return " (is aurid running?)";
-	case -EACCES:
-	case -EPERM: return " (run as root or as a member of the socket's group)";
 	default: return "";
 	}
+}
+
+/* The name of the group that owns the socket file (aurid-admin when aurid
+ * runs as root): its members may connect. */
+static void socket_group(const char *path, char *name, size_t len)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (stat(path, &st) != 0)
+		snprintf(name, len, "aurid-admin");
+	else if ((gr = getgrgid(st.st_gid)))
+		snprintf(name, len, "%s", gr->gr_name);
+	else
+		snprintf(name, len, "%u", (unsigned)st.st_gid);
+}
+
+/*
+ * Permission denied, by the socket's file mode (at connect) or by aurid,
+ * which closes a connection it refuses before any greeting (it does the
+ * same when it has too many admin connections: its log tells which).
+ */
+static void permission_denied(const char *path, bool by_aurid)
+{
+	char group[64];
+
+	socket_group(path, group, sizeof(group));
+	if (!by_aurid)
+		fprintf(stderr, "aurictl: cannot connect to %s: permission denied: not root and not in "
+			"group %s\n", path, group);
+	else
+		fprintf(stderr, "aurictl: aurid refused the connection on %s: permission denied: only root "
+			"and group %s may administer aurid, never a service user (aurid's log says why)\n",
+			path, group);
 }
 
 /* Sends the request and shows the answer; the exit status (0 or 1). */
@@ -830,6 +864,10 @@ static int run(const struct aurictl_cmd *cmd)
 	int fd = -1, r, status;
 
 	r = connect_admin(cmd->socket, &fd);
+	if (r == -EACCES || r == -EPERM) {
+		permission_denied(cmd->socket, false);
+		return 1;
+	}
 	if (r) {
 		fprintf(stderr, "aurictl: cannot connect to %s: %s%s\n", cmd->socket, strerror(-r), connect_hint(r));
 		return 1;
@@ -841,6 +879,11 @@ static int run(const struct aurictl_cmd *cmd)
 		return 1;
 	}
 	r = ipc_chan_handshake(&c, AURICTL_HELLO_MS);
+	if (r == -EPIPE || r == -ECONNRESET) {
+		permission_denied(cmd->socket, true);
+		ipc_chan_close(&c);
+		return 1;
+	}
 	if (r) {
 		fprintf(stderr, "aurictl: no greeting from aurid on %s: %s\n", cmd->socket,
 			r == -EPROTO ? "wrong protocol or version" : strerror(-r));

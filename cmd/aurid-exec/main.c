@@ -93,7 +93,15 @@ int main(int argc, char **argv)
 	if (child_start(IPC_ROLE_EXEC, &sup, &start, 10000) != 0)
 		return 1;
 	log_set_level(start.cfg.log_level);
+	if (!start.have_services) {
+		log_err("the supervisor did not say who the services are: the admin socket "
+			"cannot refuse them, so aurid-exec does not run");
+		return 1;
+	}
 	if (executor_init(&ex, loop, &start.cfg, &args) != 0)
+		return 1;
+	/* Before the loop runs, so before the first admin connection. */
+	if (admin_services_set(&ex, &start.services) != 0)
 		return 1;
 	if (executor_attach_supervisor(&ex, &sup) != 0)
 		return 1;

@@ -82,6 +82,9 @@ int child_start(enum ipc_role self, struct ipc_chan *sup, struct child_start *ou
 				r = -EINVAL;
 				break;
 			}
+		} else if (type == IPC_SERVICE_IDS && self == IPC_ROLE_EXEC) {
+			out->services = m->service_ids;
+			out->have_services = true;
 		} else if (type == IPC_PEER_CHANNEL && out->npeers < CHILD_PEERS_MAX) {
 			out->peer_fd[out->npeers] = fd;
 			out->peer_role[out->npeers] = (enum ipc_role)m->peer_channel.role;

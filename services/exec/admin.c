@@ -1,12 +1,14 @@
 /*
- * The admin socket (<run_dir>/admin.sock, mode 0660, group aurid) and its
- * verbs for aurictl.  Who may connect is decided by the kernel twice: the
- * socket's file mode, then SO_PEERCRED here (root, our own uid, or a member
- * of our group).  Every verb is audited with transport "admin".
+ * The admin socket (<run_dir>/admin.sock, mode 0660 root:aurid-admin) and
+ * its verbs for aurictl.  Who may connect is decided by the kernel twice:
+ * the socket's file mode, then SO_PEERCRED and SO_PEERGROUPS here, judged
+ * by admin_access.c (root or a member of aurid-admin; never a service's uid
+ * or pid).  Every verb is audited with transport "admin".
  */
 #include "executor.h"
 
 #include "../common/log.h"
+#include "admin_access.h"
 #include "audit.h"
 #include "consent.h"
 #include "store.h"
@@ -233,12 +235,41 @@ static void admin_on_close(struct uvchan *u, int reason)
 	c->in_use = false;
 }
 
+/*
+ * The peer's supplementary groups into p (at most ADMIN_ACCESS_GROUPS_MAX).
+ * Where they cannot be known, p has none: the peer is judged by its primary
+ * group alone, which can only refuse more, and the log says so.
+ */
+static void peer_groups(struct executor *ex, int fd, struct admin_peer *p, gid_t *groups)
+{
+	int r = ipc_peer_groups(fd, groups, ADMIN_ACCESS_GROUPS_MAX, &p->ngroups);
+
+	p->groups = groups;
+	if (r == 0)
+		return;
+	p->ngroups = 0;
+	if (r == -ENOPROTOOPT) {
+		if (!ex->peergroups_missing)
+			log_warn("this kernel has no SO_PEERGROUPS (added in Linux 4.13): admin connections are "
+				 "judged by their primary group only");
+		ex->peergroups_missing = true;
+	} else if (r == -ERANGE) {
+		log_warn("admin connection from uid %u (pid %d) is in more than %d groups: judged by its "
+			 "primary group only", (unsigned)p->uid, (int)p->pid, ADMIN_ACCESS_GROUPS_MAX);
+	} else {
+		log_warn("admin connection from uid %u (pid %d): cannot read its groups: %s; judged by "
+			 "its primary group only", (unsigned)p->uid, (int)p->pid, strerror(-r));
+	}
+}
+
 static void admin_accept_cb(uv_poll_t *p, int status, int events)
 {
 	struct executor *ex = p->data;
 	struct admin_client *c = NULL;
-	uid_t uid;
-	gid_t gid;
+	gid_t groups[ADMIN_ACCESS_GROUPS_MAX];
+	struct admin_peer peer;
+	enum admin_verdict v;
+	enum ipc_role service;
 	int fd;
 
 	(void)events;
@@ -247,10 +278,21 @@ static void admin_accept_cb(uv_poll_t *p, int status, int events)
 	fd = accept4(ex->admin_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	/* Identity comes from the kernel, never from a message. */
-	if (ipc_peer_cred(fd, NULL, &uid, &gid) != 0 ||
-	    (uid != 0 && uid != geteuid() && gid != getegid())) {
-		log_warn("admin connection from uid %u refused", (unsigned)uid);
+	/* Identity comes from the kernel, never from a message: the verdict
+	 * is reached before anything is read from the connection. */
+	if (ipc_peer_cred(fd, &peer.pid, &peer.uid, &peer.gid) != 0) {
+		log_warn("admin connection without peer credentials refused");
+		close(fd);
+		return;
+	}
+	peer_groups(ex, fd, &peer, groups);
+	v = admin_access_judge(&ex->services, geteuid(), &peer, &service);
+	if (v != ADMIN_ACCEPT) {
+		log_warn("admin connection from uid %u gid %u (pid %d) refused: %s%s%s%s",
+			 (unsigned)peer.uid, (unsigned)peer.gid, (int)peer.pid, admin_access_reason(v),
+			 service != IPC_ROLE_NONE ? " (" : "",
+			 service != IPC_ROLE_NONE ? ipc_role_name(service) : "",
+			 service != IPC_ROLE_NONE ? ")" : "");
 		close(fd);
 		return;
 	}
@@ -272,9 +314,23 @@ static void admin_accept_cb(uv_poll_t *p, int status, int events)
 		c->generation = gen;
 	}
 	c->ex = ex;
-	c->uid = uid;
+	c->uid = peer.uid;
 	if (uvchan_open(ex->loop, &c->ch, fd, IPC_ROLE_EXEC, IPC_ROLE_ADMIN, admin_on_msg, admin_on_close, c) == 0)
 		c->in_use = true;
+}
+
+int admin_services_set(struct executor *ex, const struct ipc_service_ids *ids)
+{
+	if (admin_access_check_ids(ids) != 0) {
+		log_err("the supervisor sent service ids that cannot be right (an unknown role, one "
+			"twice, or uid 0)");
+		return -EINVAL;
+	}
+	ex->services = *ids;
+	for (size_t i = 0; i < ids->nservices; i++)
+		log_debug("admin socket: %s is uid %u, pid %u", ipc_role_name((enum ipc_role)ids->services[i].role),
+			  (unsigned)ids->services[i].uid, (unsigned)ids->services[i].pid);
+	return 0;
 }
 
 int admin_start(struct executor *ex, int listen_fd)

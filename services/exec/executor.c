@@ -467,6 +467,12 @@ static void sup_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc_p
 		executor_attach_front(ex, (enum ipc_role)msg->peer_channel.role, fd);
 		return;
 	}
+	/* A front-end started or was reaped: its pid changed. */
+	if (type == IPC_SERVICE_IDS) {
+		if (admin_services_set(ex, &msg->service_ids) != 0)
+			uvchan_close(u, -EPROTO);
+		return;
+	}
 	if (fd >= 0)
 		close(fd);
 	log_warn("unexpected %s from the supervisor", ipc_msg_def(type)->name);

@@ -88,6 +88,8 @@ struct executor {
 	int admin_fd;
 	uv_poll_t admin_poll;
 	struct admin_client admins[EXEC_ADMIN_CLIENTS_MAX];
+	struct ipc_service_ids services; /* who is refused there (admin_access.h) */
+	bool peergroups_missing;         /* no SO_PEERGROUPS: logged once */
 
 	/* The keypad queue: one job at a time, items paced. */
 	struct job *job_head, *job_tail;
@@ -173,6 +175,9 @@ void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t
 /* Admin socket (admin.c). */
 int admin_start(struct executor *ex, int listen_fd);
 void admin_stop(struct executor *ex);
+/* The services' ids from the supervisor, for the admin socket's check;
+ * -EINVAL (logged, nothing changed) if they cannot be right. */
+int admin_services_set(struct executor *ex, const struct ipc_service_ids *ids);
 
 
 #endif

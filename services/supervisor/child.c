@@ -7,10 +7,12 @@
  *   child's HELLO    <- checked: version, and the role of this kind
  *                    -> CONFIG_SET for every key of its slice
  *                    -> PEER_CHANNEL for each running peer (fd: a new pair)
+ *                    -> SERVICE_IDS (to the executor only)
  *                    -> START
  * A peer that starts later sends its own PEER_CHANNEL to the running one,
- * so each (re)start of either side makes exactly one new pair.  After
- * START nothing from a child is permitted yet: anything is a protocol error.
+ * so each (re)start of either side makes exactly one new pair.  Each start
+ * or exit of another child sends the running executor SERVICE_IDS again.
+ * After START a child may send only what supervisor_child_io lists.
  */
 #include "supervisor.h"
 
@@ -116,6 +118,16 @@ unsigned supervisor_backoff(unsigned prev_ms, int64_t ran_ms)
 	return prev_ms * 2;
 }
 
+/*
+ * A kind that does not run still has a user, and the admin socket refuses
+ * it all the same: looked up, as root, if it exists.
+ */
+static void id_lookup_quiet(const struct supervisor *s, struct supervisor_child *c, const char *user)
+{
+	if (s->root && privdrop_lookup(user, SUPERVISOR_GROUP, &c->id) == 0 && c->id.uid != 0)
+		c->id_known = true;
+}
+
 int supervisor_children_init(struct supervisor *s)
 {
 	char err[512];
@@ -131,11 +143,14 @@ int supervisor_children_init(struct supervisor *s)
 		c->pid = -1;
 		c->chan.fd = -1;
 		c->state = CHILD_OFF;
-		if (!k->wanted(s))
+		if (!k->wanted(s)) {
+			id_lookup_quiet(s, c, user);
 			continue;
+		}
 		r = supervisor_find_binary(k->binary, c->path, sizeof(c->path), err, sizeof(err));
 		if (r && k->optional) {
 			log_info("%s: not started: %s", k->name, err);
+			id_lookup_quiet(s, c, user);
 			continue;
 		}
 		if (r) {
@@ -165,10 +180,53 @@ int supervisor_children_init(struct supervisor *s)
 			c->id.gid = getegid();
 			snprintf(c->id.user, sizeof(c->id.user), "%s", pw ? pw->pw_name : "(current user)");
 		}
+		c->id_known = true;
 		c->state = CHILD_WAIT;
 		c->deadline_ms = 0;  /* start at once */
 	}
 	return 0;
+}
+
+void supervisor_service_ids(const struct supervisor *s, struct ipc_service_ids *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->separate_users = s->root ? 1 : 0;
+	out->admin_gid = s->admin_gid;
+	for (size_t i = 0; i < supervisor_nkinds; i++) {
+		const struct supervisor_child *c = &s->children[i];
+		struct ipc_service_id *d;
+
+		if (!c->id_known)
+			continue;
+		d = &out->services[out->nservices++];
+		d->role = (uint8_t)c->kind->role;
+		d->uid = c->id.uid;
+		d->gid = c->id.gid;
+		d->pid = c->pid > 0 ? (uint32_t)c->pid : 0;
+	}
+}
+
+_Static_assert(SUPERVISOR_KINDS_MAX <= IPC_SERVICES_MAX, "raise IPC_SERVICES_MAX");
+
+/*
+ * A child started or was reaped: a running executor gets the new pids at
+ * once.  So it knows a front-end's pid before that front-end has its START
+ * (and long before it reads any network input), and forgets it when it is
+ * reaped, after which anyone, aurictl included, may get that pid.
+ */
+static void services_announce(struct supervisor *s)
+{
+	struct ipc_service_ids ids;
+
+	for (size_t i = 0; i < supervisor_nkinds; i++) {
+		struct supervisor_child *c = &s->children[i];
+
+		if (c->kind->role != IPC_ROLE_EXEC || c->state != CHILD_RUNNING)
+			continue;
+		supervisor_service_ids(s, &ids);
+		if (ipc_chan_send(&c->chan, IPC_SERVICE_IDS, 0, &ids, -1) != 0)
+			supervisor_child_fail(c, "cannot send it the service ids");
+	}
 }
 
 static void child_start(struct supervisor *s, struct supervisor_child *c, int64_t now)
@@ -214,6 +272,8 @@ static void child_start(struct supervisor *s, struct supervisor_child *c, int64_
 		k->release(s);
 	log_info("%s: started %s (pid %d) as %s (uid %u, gid %u)", k->name, c->path, (int)c->pid,
 		 c->id.user, (unsigned)c->id.uid, (unsigned)c->id.gid);
+	if (k->role != IPC_ROLE_EXEC)
+		services_announce(s);
 	c->state = CHILD_HELLO;
 	c->sandbox_reported = false;
 	c->deadline_ms = now + SUPERVISOR_HELLO_MS;
@@ -312,6 +372,15 @@ static void child_hello(struct supervisor *s, struct supervisor_child *c, const 
 			continue;
 		if (link_peers(c, o) < 0) {
 			supervisor_child_fail(c, "cannot send its peer channels");
+			return;
+		}
+	}
+	if (c->kind->role == IPC_ROLE_EXEC) {
+		struct ipc_service_ids ids;
+
+		supervisor_service_ids(s, &ids);
+		if (ipc_chan_send(&c->chan, IPC_SERVICE_IDS, 0, &ids, -1) != 0) {
+			supervisor_child_fail(c, "cannot send it the service ids");
 			return;
 		}
 	}
@@ -427,6 +496,8 @@ void supervisor_child_reaped(struct supervisor *s, pid_t pid, int status, int64_
 	c->state = CHILD_WAIT;
 	if (s->stopping)
 		return;
+	if (c->kind->role != IPC_ROLE_EXEC)
+		services_announce(s);
 	c->backoff_ms = supervisor_backoff(c->backoff_ms, now - c->started_ms);
 	c->deadline_ms = now + c->backoff_ms;
 	log_info("%s: restarting in %u ms", c->kind->name, c->backoff_ms);

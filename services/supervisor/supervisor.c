@@ -163,13 +163,17 @@ static int acquire_listen(struct supervisor *s)
 	return 0;
 }
 
-/* Preconditions: root when s->root; run_dir exists. */
+/*
+ * Preconditions: root when s->root; run_dir exists.  As root the socket is
+ * root:aurid-admin, a group no child is in: the front-ends, which share
+ * group aurid with the executor, cannot even connect.
+ */
 static int acquire_admin(struct supervisor *s)
 {
 	char err[512];
 	int r;
 
-	r = supervisor_admin_open(s->cfg.run_dir, s->root, 0, s->gid, &s->admin_fd,
+	r = supervisor_admin_open(s->cfg.run_dir, s->root, 0, s->admin_gid, &s->admin_fd,
 				  s->admin_path, sizeof(s->admin_path), err, sizeof(err));
 	if (r) {
 		log_err("%s", err);
@@ -231,6 +235,21 @@ static int acquire_identity(struct supervisor *s)
 		return errno ? -errno : -ENOENT;
 	}
 	s->gid = gr->gr_gid;
+	errno = 0;
+	gr = getgrnam(SUPERVISOR_ADMIN_GROUP);
+	if (!gr) {
+		log_err("group '%s' (who may use the admin socket) does not exist: run `make users` "
+			"(packaging/dev/create-users) or create it", SUPERVISOR_ADMIN_GROUP);
+		return errno ? -errno : -ENOENT;
+	}
+	s->admin_gid = gr->gr_gid;
+	/* The children run in SUPERVISOR_GROUP: the same gid would let them in. */
+	if (s->admin_gid == s->gid || s->admin_gid == 0) {
+		log_err("group '%s' has gid %u, the same as group '%s': it must be a group of its own",
+			SUPERVISOR_ADMIN_GROUP, (unsigned)s->admin_gid,
+			s->admin_gid == 0 ? "root" : SUPERVISOR_GROUP);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -25,7 +25,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define SUPERVISOR_GROUP        "aurid"   /* every child's group; owns admin.sock */
+#define SUPERVISOR_GROUP        "aurid"   /* every child's group */
+#define SUPERVISOR_ADMIN_GROUP  "aurid-admin"  /* owns admin.sock; no child is in it */
 #define SUPERVISOR_LISTEN_MAX   16        /* sockets in one listen list */
 #define SUPERVISOR_HELLO_MS     5000      /* a child must say HELLO within this */
 #define SUPERVISOR_STOP_MS      5000      /* SIGTERM to SIGKILL on shutdown */
@@ -234,6 +235,7 @@ struct supervisor_child {
 	int64_t deadline_ms;            /* WAIT: start then; HELLO, CLOSED: kill then */
 	unsigned backoff_ms;            /* the last restart delay, 0 before any */
 	bool sandbox_reported;           /* its IPC_SANDBOX_LEVEL was logged */
+	bool id_known;                  /* id names its user, even if it is not wanted */
 };
 
 extern const struct supervisor_kind supervisor_kinds[];
@@ -253,6 +255,13 @@ void supervisor_child_io(struct supervisor *s, struct supervisor_child *c, short
 void supervisor_child_reaped(struct supervisor *s, pid_t pid, int status, int64_t now);
 /* Kills a misbehaving child; it is restarted once reaped. */
 void supervisor_child_fail(struct supervisor_child *c, const char *why);
+/*
+ * Who the services are, for the executor's admin socket check: the uid and
+ * gid of every kind whose user is known (wanted or not: a service user is
+ * refused even when its service is off), its pid while it runs, and the
+ * admin group.  separate_users is s->root.
+ */
+void supervisor_service_ids(const struct supervisor *s, struct ipc_service_ids *out);
 
 /* ---- system commands (system.c) ---- */
 
@@ -286,6 +295,7 @@ struct supervisor {
 	struct aurid_config cfg;
 	bool root;                      /* euid 0: acquire as root, drop in children */
 	gid_t gid;                      /* group SUPERVISOR_GROUP when root */
+	gid_t admin_gid;                /* group SUPERVISOR_ADMIN_GROUP when root */
 	int sigfd;
 	int admin_fd;
 	char admin_path[108];

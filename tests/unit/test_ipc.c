@@ -114,6 +114,13 @@ static void sample(unsigned type, union ipc_payload *m)
 		for (size_t i = 0; i < m->tls_sign_res.sig_len; i++)
 			m->tls_sign_res.sig[i] = (uint8_t)(255 - i);
 		break;
+	case IPC_SERVICE_IDS:
+		m->service_ids.separate_users = 1;
+		m->service_ids.admin_gid = 994;
+		m->service_ids.nservices = 2;
+		m->service_ids.services[0] = (struct ipc_service_id){ IPC_ROLE_EXEC, 999, 995, 4242 };
+		m->service_ids.services[1] = (struct ipc_service_id){ IPC_ROLE_HTTP, 995, 995, 0 };
+		break;
 	default:
 		/* Admin requests share one struct; each type sends its own fields. */
 		strcpy(m->admin_req.arg, "10.0.0.0/8");
@@ -458,6 +465,7 @@ static const char *const permitted[] = {
 	"http<-supervisor IPC_PEER_CHANNEL@open", "http<-supervisor IPC_PEER_CHANNEL@started",
 	"sip<-supervisor IPC_PEER_CHANNEL@open", "sip<-supervisor IPC_PEER_CHANNEL@started",
 	"exec<-supervisor IPC_START@open", "http<-supervisor IPC_START@open", "sip<-supervisor IPC_START@open",
+	"exec<-supervisor IPC_SERVICE_IDS@open", "exec<-supervisor IPC_SERVICE_IDS@started",
 	"exec<-http HELLO@hello", "exec<-http IPC_ACTION_REQ@open", "exec<-http IPC_TLS_SIGN_REQ@open",
 	"exec<-sip HELLO@hello", "exec<-sip IPC_ACTION_REQ@open", "exec<-sip IPC_SIP_STATE@open",
 	"http<-exec HELLO@hello", "http<-exec IPC_ACTION_RES@open", "http<-exec IPC_SCREENSHOT_RES@open",
