@@ -183,6 +183,10 @@ struct ipc_action_req {
 	char password[128];
 	char fetch_site[32];     /* Sec-Fetch-Site, empty if absent */
 	char fetch_mode[32];     /* Sec-Fetch-Mode, empty if absent */
+	char fetch_dest[32];     /* Sec-Fetch-Dest, empty if absent */
+	char host[256];          /* Host as presented, empty if absent or empty */
+	char origin[256];        /* Origin as presented, empty if absent */
+	char local[64];          /* the address the connection was accepted on, normalised text */
 	char method[16];         /* the HTTP method; "NOTIFY" over SIP */
 	char text[IPC_TEXT_MAX + 1]; /* HTTP: the request target as received; SIP: the NOTIFY body */
 	uint64_t t_recv_ns;      /* CLOCK_MONOTONIC when the front-end received it */
@@ -208,6 +212,8 @@ struct ipc_action_req {
 
 /* The NOTIFY came over the TCP connection aurid-sip registered over. */
 #define IPC_REQ_SIP_REGISTERED_FLOW 0x1u
+/* The HTTP request line said HTTP/1.0 (which, unlike 1.1, may omit Host). */
+#define IPC_REQ_HTTP_1_0            0x2u
 
 enum ipc_sip_reg {
 	IPC_SIP_REG_OFF = 0,        /* registration not configured */

@@ -7,6 +7,7 @@
  * lines, '#' comment lines, a leading "#!version:" line.
  */
 #include "config.h"
+#include "http_host.h"
 
 #include "../../ipc/ipc.h"
 
@@ -19,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum ktype { K_STR, K_BOOL, K_UINT, K_HAL, K_GEOMETRY, K_LISTEN, K_SIP_LISTEN, K_SIP_TRANSPORT };
+enum ktype { K_STR, K_BOOL, K_UINT, K_HAL, K_GEOMETRY, K_LISTEN, K_SIP_LISTEN, K_SIP_TRANSPORT, K_HOSTS };
 
 #define R_SUP  IPC_ROLE_BIT(IPC_ROLE_SUPERVISOR)
 #define R_EXEC IPC_ROLE_BIT(IPC_ROLE_EXEC)
@@ -54,6 +55,10 @@ static const struct key keys[] = {
 	LISTEN("aurid.https.listen", https_listen, "0.0.0.0:443", R_SUP | R_HTTP | R_EXEC),
 	/* Read by the executor, which holds the key; aurid-http gets the chain over IPC. */
 	STR("aurid.https.cert", https_cert, "", R_SUP | R_EXEC),
+	/* Names (or addresses) the phone answers to besides the address a client
+	 * reached: the executor refuses any other Host (DNS rebinding). */
+	{ "aurid.http.server_names", K_HOSTS, OFF(server_names), sizeof(((struct aurid_config *)0)->server_names),
+	  0, 0, "", R_EXEC },
 	/* 1: plain-HTTP action requests are redirected to the first HTTPS address. */
 	BOOL("aurid.http.redirect_https", http_redirect_https, "0", R_HTTP),
 	STR("aurid.https.key", https_key, "", R_SUP | R_EXEC),
@@ -298,6 +303,20 @@ int config_set(struct aurid_config *cfg, const char *key, const char *value, cha
 		strcpy(at, value);
 		return 0;
 	}
+	case K_HOSTS: {
+		char bad[208];
+
+		if (strlen(value) >= k->size) {
+			snprintf(err, errlen, "%s: value longer than %zu bytes", key, k->size - 1);
+			return -EINVAL;
+		}
+		if (http_host_list_check(value, bad, sizeof(bad)) != 0) {
+			snprintf(err, errlen, "%s: '%s' is not a host name or an IP address (no port)", key, bad);
+			return -EINVAL;
+		}
+		strcpy(at, value);
+		return 0;
+	}
 	case K_SIP_TRANSPORT:
 		if (sip_transport_parse(value, (int *)at) != 0) {
 			snprintf(err, errlen, "%s: expected 'udp' or 'tcp', got '%s'", key, value);
@@ -473,6 +492,7 @@ int config_foreach(const struct aurid_config *cfg, int role,
 		switch (k->type) {
 		case K_STR:
 		case K_LISTEN:
+		case K_HOSTS:
 		case K_SIP_LISTEN: snprintf(v, sizeof(v), "%s", (const char *)at); break;
 		case K_SIP_TRANSPORT: snprintf(v, sizeof(v), "%s", sip_transport_name(*(const int *)at)); break;
 		case K_BOOL: snprintf(v, sizeof(v), "%d", *(const bool *)at ? 1 : 0); break;

@@ -33,6 +33,7 @@ struct aurid_config {
 	char https_cert[256];
 	char https_key[256];
 	bool http_redirect_https;       /* plain action requests get a redirect to HTTPS */
+	char server_names[512];         /* aurid.http.server_names: comma list of Host names accepted */
 	char sip_listen[512];
 	unsigned sip_udp_transactions;  /* UDP server transactions remembered (aurid-sip) */
 	char telephony[128];

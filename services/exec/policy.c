@@ -1,10 +1,17 @@
 /*
- * The policy of DESIGN.md section 4, in its order: master switch, source,
- * credentials, (request validity), cross-site, capability, rate, consent.
+ * The policy of DESIGN.md section 4: master switch, source, cross-site and
+ * rebinding, credentials, (request validity), capability, rate, consent.
  * Every refusal names its reason word; the caller audits it.
  *
- * The front-end has already parsed the request, but it is not trusted: the
- * items are checked again here (op range, key names against the keymap).
+ * Cross-site and rebinding (site.c) come before credentials: a page on a
+ * foreign name or a foreign site then never gets a 401 challenge (a login
+ * prompt the browser would show for the attacker's name, and whose answer
+ * it would later send to wherever that name points), and its requests
+ * never count against the source's lock-out, which would lock the user's
+ * own browser out.
+ *
+ * The items are the executor's own parse of the text (request.c); they are
+ * checked here against this phone (op range, key names on the keymap).
  */
 #include "executor.h"
 #include "../common/clock.h"
@@ -15,6 +22,7 @@
 #include "digest.h"
 #include "lockout.h"
 #include "rate.h"
+#include "site.h"
 #include "trust.h"
 #include "users.h"
 
@@ -231,6 +239,27 @@ static int check_capabilities(struct executor *ex, const struct ipc_action_req *
 	return 0;
 }
 
+static int check_site(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+{
+	switch (site_check(ex->cfg.server_names, req)) {
+	case SITE_OK:
+		return 0;
+	case SITE_NO_HOST:
+		return refuse(res, 400, "bad-request", 0, "an HTTP/1.1 request needs a Host header");
+	case SITE_FOREIGN_HOST:
+		return refuse(res, 403, "host", 0,
+			      "Host '%.100s' is not an address or a name of this phone (aurid.http.server_names)",
+			      req->host);
+	case SITE_FOREIGN_ORIGIN:
+		return refuse(res, 403, "origin", 0, "requests from the web page at '%.100s' are refused: "
+			      "it is not served by this phone", req->origin);
+	case SITE_CROSS_SITE:
+	default:
+		return refuse(res, 403, "cross-site", 0, "cross-site requests are refused unless the user "
+			      "follows a link to the phone (a top-level navigation)");
+	}
+}
+
 static int policy_decide(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 			 char *user, size_t userlen);
 
@@ -261,13 +290,12 @@ static int policy_decide(struct executor *ex, const struct ipc_action_req *req, 
 		return refuse(res, 403, "not-allowed", 0, req->transport == IPC_TRANSPORT_SIP ?
 			      "%s is not the configured SIP server (sip.trust_ctrl)" :
 			      "%s is not on the Action URI allow list", req->peer);
+	if (check_site(ex, req, res))
+		return -1;
 	if (check_credentials(ex, req, res, user, userlen))
 		return -1;
 	if (check_items(ex, req, res))
 		return -1;
-	/* An <img>, fetch() or <script> from some web page is not the user. */
-	if (strcasecmp(req->fetch_site, "cross-site") == 0 && strcasecmp(req->fetch_mode, "navigate") != 0)
-		return refuse(res, 403, "cross-site", 0, "cross-site requests are refused unless they are navigations");
 	if (check_capabilities(ex, req, res))
 		return -1;
 	if (rate_take(ex->rate, req->peer, clock_mono_ns(), &retry) != 0)

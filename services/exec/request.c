@@ -33,7 +33,7 @@ int request_channel_check(enum ipc_role role, const struct ipc_action_req *req, 
 			*why = "a transport other than http or https on the http channel";
 			return -EPROTO;
 		}
-		if (req->flags != 0) {
+		if ((req->flags & ~IPC_REQ_HTTP_1_0) != 0) {
 			*why = "SIP flags on the http channel";
 			return -EPROTO;
 		}
@@ -44,12 +44,13 @@ int request_channel_check(enum ipc_role role, const struct ipc_action_req *req, 
 			return -EPROTO;
 		}
 		if (req->kind != IPC_KIND_ACTION || req->auth_scheme != IPC_AUTH_NONE || !empty(req->user) ||
-		    !empty(req->password) || !empty(req->fetch_site) || !empty(req->fetch_mode)) {
-			*why = "web credentials or a screenshot on the sip channel";
+		    !empty(req->password) || !empty(req->fetch_site) || !empty(req->fetch_mode) ||
+		    !empty(req->fetch_dest) || !empty(req->host) || !empty(req->origin) || !empty(req->local)) {
+			*why = "web credentials, web headers or a screenshot on the sip channel";
 			return -EPROTO;
 		}
 		if ((req->flags & ~IPC_REQ_SIP_REGISTERED_FLOW) != 0) {
-			*why = "unknown request flags";
+			*why = "HTTP flags on the sip channel";
 			return -EPROTO;
 		}
 		break;

@@ -9,8 +9,9 @@
 
 /*
  * 0 if req may come on the channel of role (http: http or https, no SIP
- * flags; sip: sip, no web credentials, no screenshot; neither claims a
- * legacy login), else -EPROTO with *why: the channel is then closed.
+ * flag; sip: sip, no web credentials or web headers, no screenshot, no HTTP
+ * flag; neither claims a legacy login), else -EPROTO with *why: the
+ * channel is then closed.
  */
 int request_channel_check(enum ipc_role role, const struct ipc_action_req *req, const char **why);
 

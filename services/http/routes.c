@@ -200,6 +200,14 @@ static void build_request(const struct http_request *req, struct ipc_action_req 
 	out->peer_port = req->peer_port;
 	copy_header(out->fetch_site, sizeof(out->fetch_site), req->sec_fetch_site);
 	copy_header(out->fetch_mode, sizeof(out->fetch_mode), req->sec_fetch_mode);
+	copy_header(out->fetch_dest, sizeof(out->fetch_dest), req->sec_fetch_dest);
+	/* Host, Origin and the address we were reached on: the executor decides
+	 * on them (DNS rebinding, DESIGN.md section 4). */
+	copy_header(out->host, sizeof(out->host), req->host);
+	copy_header(out->origin, sizeof(out->origin), req->origin);
+	copy_header(out->local, sizeof(out->local), req->local);
+	if (req->http_1_0)
+		out->flags |= IPC_REQ_HTTP_1_0;
 	snprintf(out->method, sizeof(out->method), "%s", req->method ? req->method : "?");
 	snprintf(out->text, sizeof(out->text), "%s", req->url ? req->url : "");
 	out->t_recv_ns = req->t_recv_ns;

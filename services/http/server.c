@@ -106,6 +106,7 @@ struct http_conn {
 	struct sockaddr_storage addr;         /* peer, IPv4-mapped folded to IPv4 */
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
+	char local[INET6_ADDRSTRLEN];         /* the address we were reached on, folded the same way */
 
 	char *rbuf;                           /* [roff, rlen) read but not yet parsed */
 	size_t roff, rlen, rcap;
@@ -651,6 +652,9 @@ static void request_fill(struct http_conn *c)
 	r->origin = hdr_value(c, HDR_ORIGIN);
 	r->peer = c->peer;
 	r->peer_port = c->peer_port;
+	r->local = c->local;
+	/* Before the request line is parsed the version is 0.0: not 1.0. */
+	r->http_1_0 = c->line_done && c->parser.http_major == 1 && c->parser.http_minor == 0;
 	r->tls = c->tls != NULL;
 	r->t_recv_ns = c->begun ? c->t_req : c->t_data;
 	r->error_status = c->err_status;
@@ -1311,13 +1315,45 @@ out:
 
 /* ---- accepting ---------------------------------------------------------- */
 
-/* The peer's address, IPv4-mapped IPv6 folded to IPv4 so that one host counts once. */
+/* The local address as text, IPv4-mapped IPv6 folded to IPv4 as for the peer. */
+static int conn_local(struct http_conn *c)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	int r = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len);
+
+	if (r < 0)
+		return r;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], c->local, sizeof(c->local));
+		else
+			inet_ntop(AF_INET6, &a6->sin6_addr, c->local, sizeof(c->local));
+	} else if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, c->local, sizeof(c->local));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+/*
+ * The peer's address, IPv4-mapped IPv6 folded to IPv4 so that one host
+ * counts once; and the local one, which the executor compares with Host
+ * (it cannot list the phone's interfaces from its sandbox, and the address
+ * a client reached is the one a Host literal must name).
+ */
 static int conn_peer(struct http_conn *c)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 	int r = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
 
+	if (r < 0)
+		return r;
+	r = conn_local(c);
 	if (r < 0)
 		return r;
 	memset(&c->addr, 0, sizeof(c->addr));

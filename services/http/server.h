@@ -48,6 +48,8 @@ struct http_request {
 	const char *origin;
 	const char *peer;            /* numeric address; IPv4-mapped IPv6 shown as IPv4 */
 	uint16_t peer_port;
+	const char *local;           /* the address the connection was accepted on, shown the same way */
+	int http_1_0;                /* 1 if the request line said HTTP/1.0 */
 	int tls;                     /* 1 if it came over HTTPS */
 	uint64_t t_recv_ns;          /* CLOCK_MONOTONIC at the first byte */
 	int error_status;            /* 0, or 400/413/414/431: refused by the parser */

@@ -13,103 +13,20 @@ a Digest one (not Basic, also offered), the page shows "ok OK", OK was
 pressed once, and aurid's audit has one `auth` (401) then one `ok` (200) row
 for the request.  A wrong password is refused and nothing is pressed."""
 
-import json
-import os
 import re
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
-import urllib.request
 
 import pytest
 
-from harness import ADMIN_PASSWORD, key_code, wait_for
+from harness import ADMIN_PASSWORD, key_code
 
-websocket = pytest.importorskip("websocket", reason="python3-websocket is not installed")
+pytest.importorskip("websocket", reason="python3-websocket is not installed")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from cdp import CHROMIUM, Browser  # noqa: E402
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (packaging/dev/test-deps.txt)")
-
-# Without these, Chromium reaches for Google's hosts (closed network here) at every start.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0"]
-
-
-class Browser:
-    """One headless Chromium with a fresh profile and a CDP connection to its page."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="aurid-chromium-")
-        self.log = open(os.path.join(self.dir, "chromium.log"), "wb")
-        self.proc = subprocess.Popen([CHROMIUM] + FLAGS + ["--user-data-dir=" + os.path.join(self.dir, "profile"),
-                                                           "about:blank"],
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        port_file = os.path.join(self.dir, "profile", "DevToolsActivePort")
-        assert wait_for(lambda: os.path.exists(port_file) and open(port_file).read().count("\n") >= 1,
-                        timeout=30), self.read_log()
-        port = int(open(port_file).read().split()[0])
-        pages = wait_for(lambda: self._pages(port), timeout=10)
-        assert pages, self.read_log()
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=20, suppress_origin=True)
-        self.next_id = 0
-        self.events = []
-
-    @staticmethod
-    def _pages(port):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=2) as r:
-                return [t for t in json.load(r) if t.get("type") == "page"]
-        except OSError:
-            return None
-
-    def read_log(self):
-        with open(os.path.join(self.dir, "chromium.log"), "rb") as f:
-            return f.read().decode(errors="replace")[-3000:]
-
-    def post(self, method, **params):
-        """Sends a command without waiting for its answer (Page.navigate answers only
-        once the paused request it starts is continued)."""
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        return self.next_id
-
-    def send(self, method, **params):
-        """Sends a command and returns its result; events that arrive meanwhile are queued."""
-        mid = self.post(method, **params)
-        self.ws.settimeout(20)
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == mid:
-                assert "error" not in msg, (method, msg)
-                return msg.get("result", {})
-            if "method" in msg:
-                self.events.append(msg)
-
-    def next_event(self, deadline):
-        if self.events:
-            return self.events.pop(0)
-        self.ws.settimeout(max(0.1, deadline - time.time()))
-        return json.loads(self.ws.recv())
-
-    def close(self):
-        try:
-            self.ws.close()
-        except Exception:
-            pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Relay:

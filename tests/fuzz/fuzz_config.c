@@ -47,7 +47,7 @@ static const struct {
 	size_t off, size;
 } strings[] = {
 	FIELD(state_dir), FIELD(run_dir), FIELD(http_listen), FIELD(https_listen), FIELD(https_cert),
-	FIELD(https_key), FIELD(sip_listen), FIELD(telephony), FIELD(admin_password), FIELD(limit_ip),
+	FIELD(https_key), FIELD(server_names), FIELD(sip_listen), FIELD(telephony), FIELD(admin_password), FIELD(limit_ip),
 	FIELD(sip_server_address), FIELD(outbound_proxy_address), FIELD(account_user_name),
 	FIELD(account_auth_name), FIELD(account_password), FIELD(keymap), FIELD(user_exec), FIELD(user_http),
 	FIELD(user_sip), FIELD(reboot_cmd), FIELD(autop_cmd), FIELD(reset_cmd), FIELD(uinput_device),

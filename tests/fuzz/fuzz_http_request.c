@@ -68,6 +68,7 @@ static void handle(struct http_conn *c, const struct http_request *req, void *ar
 	check_str(req->sec_fetch_dest, HTTP_HDR_FETCH_MAX);
 	check_str(req->host, HTTP_HDR_HOST_MAX);
 	check_str(req->origin, HTTP_HDR_ORIGIN_MAX);
+	check_str(req->local, 45);   /* INET6_ADDRSTRLEN - 1 */
 	CHECK(req->error_status == 0 || (req->error_status >= 400 && req->error_status < 500));
 	routes_handle(c, req, arg);
 }

@@ -180,12 +180,21 @@ def test_master_switch(make_aurid):
 
 
 def test_cross_site_subresource_refused_navigation_allowed(aurid):
-    status, _, _ = aurid.curl("/servlet?key=OK", headers=["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors"])
+    cross = ["Sec-Fetch-Site: cross-site"]
+    # An <img>, then a page's <iframe> (a navigation, but not a top-level one).
+    status, _, body = aurid.curl("/servlet?key=OK", headers=cross + ["Sec-Fetch-Mode: no-cors",
+                                                                     "Sec-Fetch-Dest: image"])
+    assert status == 403 and "top-level navigation" in body, body
+    status, _, _ = aurid.curl("/servlet?key=OK", headers=cross + ["Sec-Fetch-Mode: navigate",
+                                                                  "Sec-Fetch-Dest: iframe"])
     assert status == 403
-    status, _, _ = aurid.curl("/servlet?key=OK", headers=["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate"])
+    assert aurid.presses() == []
+    # A link the user follows.
+    status, _, _ = aurid.curl("/servlet?key=OK", headers=cross + ["Sec-Fetch-Mode: navigate",
+                                                                  "Sec-Fetch-Dest: document"])
     assert status == 200
     assert len(aurid.presses()) == 1
-    assert [r["reason"] for r in aurid.audit()] == ["cross-site", "ok"]
+    assert [r["reason"] for r in aurid.audit()] == ["cross-site", "cross-site", "ok"]
 
 
 def test_rate_limit(make_aurid):

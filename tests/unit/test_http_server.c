@@ -40,7 +40,11 @@ struct rec {
 	char sec_fetch_site[64];
 	char sec_fetch_mode[64];
 	char host[256];
+	char origin[256];
+	char sec_fetch_dest[64];
 	char peer[64];
+	char local[64];
+	int http_1_0;
 	unsigned peer_port;
 	uint64_t t_recv_ns;
 	int error_status;
@@ -100,7 +104,11 @@ static void record(const struct http_request *req)
 		copy(r->sec_fetch_site, sizeof(r->sec_fetch_site), req->sec_fetch_site);
 		copy(r->sec_fetch_mode, sizeof(r->sec_fetch_mode), req->sec_fetch_mode);
 		copy(r->host, sizeof(r->host), req->host);
+		copy(r->origin, sizeof(r->origin), req->origin);
+		copy(r->sec_fetch_dest, sizeof(r->sec_fetch_dest), req->sec_fetch_dest);
 		copy(r->peer, sizeof(r->peer), req->peer);
+		copy(r->local, sizeof(r->local), req->local);
+		r->http_1_0 = req->http_1_0;
 		r->peer_port = req->peer_port;
 		r->t_recv_ns = req->t_recv_ns;
 		r->error_status = req->error_status;
@@ -491,6 +499,8 @@ static void test_simple_get(void **state)
 		     "Accept: text/plain \t\r\n"
 		     "Sec-Fetch-Site: cross-site\r\n"
 		     "sec-fetch-mode: navigate\r\n"
+		     "Sec-Fetch-Dest: document\r\n"
+		     "Origin: http://phone.local:8080\r\n"
 		     "X-Other: ignored\r\n"
 		     "\r\n", &r);
 	t1 = mono_ns();
@@ -511,7 +521,12 @@ static void test_simple_get(void **state)
 	assert_string_equal(q->sec_fetch_site, "cross-site");
 	assert_string_equal(q->sec_fetch_mode, "navigate");
 	assert_string_equal(q->host, "phone.local");
+	assert_string_equal(q->sec_fetch_dest, "document");
+	assert_string_equal(q->origin, "http://phone.local:8080");
 	assert_string_equal(q->peer, "127.0.0.1");
+	/* The address the client connected to, for the executor's Host rule. */
+	assert_string_equal(q->local, "127.0.0.1");
+	assert_int_equal(q->http_1_0, 0);
 	assert_int_equal(q->peer_port, cl_port(k));
 	assert_int_equal(q->error_status, 0);
 	assert_true(q->t_recv_ns >= t0 && q->t_recv_ns <= t1);
@@ -525,14 +540,21 @@ static void test_simple_get(void **state)
 	assert_string_equal(q->query, "");
 	assert_string_equal(q->authorization, "(null)");
 	assert_string_equal(q->host, "(null)");
+	assert_string_equal(q->origin, "(null)");
 
 	roundtrip(k, "GET /servlet?key=1?2#x HTTP/1.1\r\n\r\n", &r);
 	resp_free(&r);
 	assert_string_equal(rec_at(2)->query, "key=1?2");
 
+	/* HTTP/1.0 is reported: it alone may leave Host out. */
+	roundtrip(k, "GET /servlet?key=OK HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r);
+	resp_free(&r);
+	assert_int_equal(rec_at(3)->http_1_0, 1);
+	assert_string_equal(rec_at(3)->local, "127.0.0.1");
+
 	cl_close(k);
 	server_down();
-	assert_int_equal(fx.stats.requests, 3);
+	assert_int_equal(fx.stats.requests, 4);
 	assert_int_equal(fx.stats.errors, 0);
 }
 
@@ -602,6 +624,8 @@ static void test_ipv4_mapped_peer(void **state)
 	resp_free(&r);
 	assert_string_equal(rec_at(0)->peer, "127.0.0.1");
 	assert_int_equal(rec_at(0)->peer_port, cl_port(k));
+	/* The local side of a dual-stack socket is folded the same way. */
+	assert_string_equal(rec_at(0)->local, "127.0.0.1");
 	cl_close(k);
 	server_down();
 }

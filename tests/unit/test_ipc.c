@@ -45,10 +45,14 @@ static void sample(unsigned type, union ipc_payload *m)
 		strcpy(m->action_req.password, "secret");
 		strcpy(m->action_req.fetch_site, "cross-site");
 		strcpy(m->action_req.fetch_mode, "navigate");
+		strcpy(m->action_req.fetch_dest, "document");
+		strcpy(m->action_req.host, "[2001:db8::5]:8080");
+		strcpy(m->action_req.origin, "https://phone.example");
+		strcpy(m->action_req.local, "2001:db8::5");
 		strcpy(m->action_req.method, "GET");
 		strcpy(m->action_req.text, "/servlet?key=OK;1");
 		m->action_req.t_recv_ns = 0x0102030405060708ull;
-		m->action_req.flags = IPC_REQ_SIP_REGISTERED_FLOW;
+		m->action_req.flags = IPC_REQ_SIP_REGISTERED_FLOW | IPC_REQ_HTTP_1_0;
 		strcpy(m->action_req.d_realm, "aurid");
 		strcpy(m->action_req.d_nonce, "0000000069000000aabbccddeeff00112233445566778899");
 		strcpy(m->action_req.d_nc, "00000001");

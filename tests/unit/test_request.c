@@ -81,6 +81,8 @@ static void test_claims_the_channel_cannot_carry(void **state)
 	assert_int_equal(request_channel_check(IPC_ROLE_HTTP, &req, &why), -EPROTO);
 	http_req("GET", "/servlet?key=OK");
 	req.auth_scheme = IPC_AUTH_BASIC;
+	req.flags = IPC_REQ_HTTP_1_0;
+	strcpy(req.host, "phone");
 	assert_int_equal(request_channel_check(IPC_ROLE_HTTP, &req, &why), 0);
 	/* sip: the registered flow only, no credentials, no screenshot. */
 	sip_req("key=OK");
@@ -96,6 +98,12 @@ static void test_claims_the_channel_cannot_carry(void **state)
 	assert_int_equal(request_channel_check(IPC_ROLE_SIP, &req, &why), -EPROTO);
 	sip_req("key=OK");
 	req.kind = IPC_KIND_SCREENSHOT;
+	assert_int_equal(request_channel_check(IPC_ROLE_SIP, &req, &why), -EPROTO);
+	sip_req("key=OK");
+	req.flags = IPC_REQ_HTTP_1_0;
+	assert_int_equal(request_channel_check(IPC_ROLE_SIP, &req, &why), -EPROTO);
+	sip_req("key=OK");
+	strcpy(req.host, "phone");
 	assert_int_equal(request_channel_check(IPC_ROLE_SIP, &req, &why), -EPROTO);
 }
 
