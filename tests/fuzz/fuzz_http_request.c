@@ -89,6 +89,9 @@ static void setup(void)
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK(frontend_attach_exec(&fe, sv[0]) == 0);
 	CHECK(ipc_chan_init(&exec_end, sv[1], IPC_ROLE_EXEC, IPC_ROLE_HTTP) == 0);
+	/* The executor's HELLO opens the front-end's end of the channel. */
+	CHECK(ipc_chan_send(&exec_end, IPC_HELLO, 0, &(struct ipc_hello){ .version = IPC_VERSION, .role = IPC_ROLE_EXEC },
+			    -1) == 0);
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(lfd >= 0);
