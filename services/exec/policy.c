@@ -31,7 +31,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 static int refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
