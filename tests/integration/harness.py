@@ -227,6 +227,24 @@ class Aurid:
         return [int(p) for p in out.stdout.split()]
 
 
+def raw_exchange(port, raw, timeout=5):
+    """Sends raw bytes to 127.0.0.1:port, closes the sending side and
+    returns everything the server wrote until it closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    return data
+
+
 def hooks_built():
     """The build honours the test-only hooks (AURID_TEST_HOOKS=ON)."""
     with open(os.path.join(BUILD, "CMakeCache.txt")) as f:

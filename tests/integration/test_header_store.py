@@ -9,27 +9,12 @@ keep running with the same pid.
 """
 
 import itertools
-import socket
 
 import pytest
 
+from harness import raw_exchange as exchange
+
 HEADERS_MAX = 8192
-
-
-def exchange(port, raw, timeout=5):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(raw)
-        s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    return data
 
 
 def status_of(answer):

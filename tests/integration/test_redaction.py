@@ -4,9 +4,7 @@ and the password of a URI's userinfo (an absolute-form target
 masked in the audit rows and in aurid's log, while the request still
 works as asked."""
 
-import socket
-
-from harness import ADMIN_PASSWORD
+from harness import ADMIN_PASSWORD, raw_exchange
 
 SECRET = "Zq9secretXy"
 
@@ -15,15 +13,7 @@ def raw_get(a, target, auth=None):
     head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % target
     if auth:
         head += "Authorization: Basic %s\r\n" % auth
-    s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
-    s.sendall((head + "\r\n").encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
+    data = raw_exchange(a.port, (head + "\r\n").encode())
     return int(data.split(b" ", 2)[1]), data.decode(errors="replace")
 
 
