@@ -9,7 +9,6 @@
  */
 #include "front.h"
 
-#include "../common/action_grammar.h"
 #include "../common/log.h"
 
 #include <errno.h>
