@@ -7,9 +7,11 @@
  */
 #include "executor.h"
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "admin_access.h"
 #include "audit.h"
+#include "audit_batch.h"
 #include "consent.h"
 #include "store.h"
 #include "trust.h"
@@ -58,24 +60,6 @@ static int send_json_row(struct admin_answer *a, json_t *obj)
 	return r;
 }
 
-static void admin_audit(struct executor *ex, struct admin_client *c, const char *request, int status,
-			const char *reason)
-{
-	struct ipc_action_req *req = calloc(1, sizeof(*req));
-	struct ipc_action_res *res = calloc(1, sizeof(*res));
-
-	if (req && res) {
-		req->transport = IPC_TRANSPORT_ADMIN;
-		snprintf(req->peer, sizeof(req->peer), "local:uid=%u", (unsigned)c->uid);
-		snprintf(req->request, sizeof(req->request), "%s", request);
-		res->status = (uint16_t)status;
-		snprintf(res->reason, sizeof(res->reason), "%s", reason);
-		executor_finish(ex, NULL, 0, 0, req, NULL, res);
-	}
-	free(req);
-	free(res);
-}
-
 static void answer(struct admin_client *c, uint32_t id, bool ok, const char *message)
 {
 	struct ipc_admin_res res = { .ok = ok ? 1 : 0 };
@@ -83,6 +67,69 @@ static void answer(struct admin_client *c, uint32_t id, bool ok, const char *mes
 	snprintf(res.message, sizeof(res.message), "%s", message);
 	uvchan_send(&c->ch, IPC_ADMIN_RES, id, &res, -1);
 }
+
+/* A changing verb's answer, kept until its audit row is durable. */
+struct admin_pending {
+	struct admin_client *c;
+	uint32_t generation;             /* c's, when the verb came */
+	uint32_t id;
+	struct ipc_admin_res res;
+};
+
+static void admin_recorded(void *arg, uint64_t seq, int err)
+{
+	struct admin_pending *p = arg;
+
+	(void)seq;
+	if (p->c->in_use && p->c->generation == p->generation) {
+		if (err) {
+			/* The row did not reach the disk: never say "done". */
+			p->res.ok = 0;
+			snprintf(p->res.message, sizeof(p->res.message), "the audit log could not be written");
+		}
+		uvchan_send(&p->c->ch, IPC_ADMIN_RES, p->id, &p->res, -1);
+	}
+	free(p);
+}
+
+/*
+ * A verb that changed (or tried to change) something: its audit row, with
+ * transport "admin" and the caller's uid, and its answer once the row is
+ * durable.  request names what was done to whom, never a password.
+ */
+static void answer_audited(struct executor *ex, struct admin_client *c, uint32_t id, const char *request,
+			   int status, const char *reason, const char *message)
+{
+	struct admin_pending *p = malloc(sizeof(*p));
+	char source[32];
+	struct audit_row row = {
+		.time_us = clock_wall_us(),
+		.transport = ipc_transport_name(IPC_TRANSPORT_ADMIN),
+		.source = source,
+		.request = request,
+		.status = status,
+		.reason = reason,
+	};
+	uint64_t seq;
+
+	snprintf(source, sizeof(source), "local:uid=%u", (unsigned)c->uid);
+	ex->requests++;
+	if (status >= 400)
+		ex->refused++;
+	if (!p || audit_batch_stage(ex->batch, &row, admin_recorded, p, &seq) != 0) {
+		log_err("cannot stage an audit row");
+		free(p);
+		answer(c, id, false, "the audit log could not be written");
+		return;
+	}
+	p->c = c;
+	p->generation = c->generation;
+	p->id = id;
+	memset(&p->res, 0, sizeof(p->res));
+	p->res.ok = status < 400;
+	snprintf(p->res.message, sizeof(p->res.message), "%s", message);
+}
+
 
 static int trust_row(void *arg, const char *pattern, const char *origin, int64_t created)
 {
@@ -161,8 +208,8 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 		else
 			r = trust_remove(ex->trust, q->arg, err, sizeof(err));
 		snprintf(what, sizeof(what), "trust %s %s", type == IPC_ADMIN_TRUST_ADD ? "add" : "remove", q->arg);
-		admin_audit(ex, c, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request");
-		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		answer_audited(ex, c, id, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request",
+			       r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_USER_ADD:
 	case IPC_ADMIN_USER_PASSWD:
@@ -172,12 +219,12 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 			r = users_passwd(ex->users, q->arg, q->arg2, err, sizeof(err));
 		/* Never the password: only what was done to whom. */
 		snprintf(what, sizeof(what), "user %s %s", type == IPC_ADMIN_USER_ADD ? "add" : "passwd", q->arg);
-		admin_audit(ex, c, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request");
 		if (r == -EEXIST && !err[0])
 			snprintf(err, sizeof(err), "user '%s' exists", q->arg);
 		if (r == -ENOENT && !err[0])
 			snprintf(err, sizeof(err), "no user '%s'", q->arg);
-		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		answer_audited(ex, c, id, what, r == 0 ? 200 : 400, r == 0 ? "ok" : "bad-request",
+			       r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_CONSENT_LIST:
 		r = consent_list(ex, consent_row, &a);
@@ -188,8 +235,8 @@ static void admin_dispatch(struct executor *ex, struct admin_client *c, unsigned
 		if (r == -ENOENT)
 			snprintf(err, sizeof(err), "no consent for '%s'", q->arg);
 		snprintf(what, sizeof(what), "consent revoke %s", q->arg);
-		admin_audit(ex, c, what, r == 0 ? 200 : 404, r == 0 ? "ok" : "bad-request");
-		executor_admin_answer(ex, c, id, r == 0, r ? (err[0] ? err : strerror(-r)) : "");
+		answer_audited(ex, c, id, what, r == 0 ? 200 : 404, r == 0 ? "ok" : "bad-request",
+			       r ? (err[0] ? err : strerror(-r)) : "");
 		return;
 	case IPC_ADMIN_SIM_PRESS:
 		/* Stands for a person at the phone: not an action, not audited

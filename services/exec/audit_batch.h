@@ -6,8 +6,11 @@
  * it).  One batch at a time is written on libuv's worker thread, over a
  * second SQLite connection used by nothing else, in one transaction with
  * synchronous=FULL.  While that fsync runs the loop goes on deciding the next
- * requests into the next batch.  Only when a batch is durable are its
- * answers sent (executor.c): nothing is reported done before its audit row.
+ * requests into the next batch.  A batch starts at the end of the loop
+ * turn that staged its rows (a uv_check handle), or at once when the one
+ * before it is done.  Each row's durable() is called when its batch is on
+ * disk or has failed: the executor answers a request only then
+ * (lifecycle.c), so nothing is reported done before its audit row.
  */
 #ifndef AURID_AUDIT_BATCH_H
 #define AURID_AUDIT_BATCH_H
@@ -22,19 +25,23 @@
 
 struct audit_batch;
 
-/* done: called on the loop thread when a batch has been written (err 0) or
- * failed (-errno); the rows staged meanwhile wait for the next batch. */
-typedef void (*audit_batch_done_fn)(void *arg, int err);
+/* A staged row's end, on the loop thread: its batch was written (err 0) or
+ * failed (-errno, the row is not in the log). */
+typedef void (*audit_durable_fn)(void *arg, uint64_t seq, int err);
 
 /* Opens the writer connection on db_path.  a: the loop thread's audit
  * (cleaning, syslog, the next seq). */
 int audit_batch_open(uv_loop_t *loop, const char *db_path, unsigned max_rows, struct audit *a,
-		     audit_batch_done_fn done, void *arg, struct audit_batch **out);
-/* Waits for a batch in flight, writes what is staged, closes. */
+		     struct audit_batch **out);
+/* Waits for a batch in flight, writes what is staged (every durable() is
+ * called), closes.  Runs the loop meanwhile. */
 void audit_batch_close(struct audit_batch *b);
 
-/* Stages a row; *seq gets its sequence number.  -ENOMEM only. */
-int audit_batch_stage(struct audit_batch *b, const struct audit_row *row, uint64_t *seq);
+/* Stages a row; *seq gets its sequence number, and durable(arg, ...) is
+ * called once when its batch is done (durable may be NULL).  -ENOMEM only:
+ * then durable is never called. */
+int audit_batch_stage(struct audit_batch *b, const struct audit_row *row, audit_durable_fn durable, void *arg,
+		      uint64_t *seq);
 /* Rows staged and not yet handed to the writer. */
 size_t audit_batch_staged(const struct audit_batch *b);
 /* Starts writing the staged rows if no batch is in flight; true if it did. */

@@ -22,6 +22,7 @@
 #include "../../hal/telephony.h"
 #include "../common/log.h"
 #include "calls.h"
+#include "jobs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static void done_cb(void *arg, int err, const char *data)
 	if (err)
 		log_warn("telephony: command failed: %s%s%s", err == -EIO ? "baresip refused" : strerror(-err),
 			 data && *data ? ": " : "", data ? data : "");
-	jobs_item_done(ex, err ? IPC_OUTCOME_FAILED : IPC_OUTCOME_OK);
+	jobs_item_done(ex->jobs, err ? IPC_OUTCOME_FAILED : IPC_OUTCOME_OK);
 }
 
 /* A verb's return: pending (1), or its immediate failure. */

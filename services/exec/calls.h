@@ -19,7 +19,7 @@ struct calls_want {
 
 /*
  * Starts a call item (or a key item that means something to a call, see
- * calls.c).  1: pending, jobs_item_done() will be called with the outcome.
+ * calls.c).  1: pending, jobs_item_done() (jobs.h) will be called with the outcome.
  * 0: done, *outcome set.  -1: a key item that stays a key press.
  * Preconditions: ex->tel is open.
  */
@@ -29,8 +29,5 @@ bool calls_want_met(struct executor *ex, const struct calls_want *w);
 void calls_phonecfg(struct executor *ex, unsigned flags, char *body, size_t len);
 /* Appends "[Calls]" and one "CallN=state|held|direction|peer|muted|" line a call. */
 void calls_states(struct executor *ex, char *body, size_t len);
-
-/* jobs.c: the outcome of the pending item of the running job. */
-void jobs_item_done(struct executor *ex, uint8_t outcome);
 
 #endif

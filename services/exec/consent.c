@@ -7,6 +7,8 @@
 #include "../../hal/prompt.h"
 #include "../common/log.h"
 #include "consent_store.h"
+#include "jobs.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,15 +21,6 @@
 /* The phone's UI may draw over the prompt: draw it again this often. */
 #define CONSENT_REDRAW_MS 1000
 
-struct held {
-	struct held *next;
-	struct front *front;
-	uint32_t generation;
-	uint32_t id;
-	char user[64];
-	struct ipc_action_req req;
-};
-
 struct consent_state {
 	struct consent_store *db;
 	struct font font;
@@ -39,7 +32,7 @@ struct consent_state {
 	char transport[16];              /* how its first request came */
 	uv_timer_t timeout;
 	uv_timer_t redraw;
-	struct held *head, *tail;        /* in arrival order, all sources */
+	struct exec_req *head, *tail;    /* held, in arrival order, all sources (linked by next) */
 	unsigned nheld;
 	unsigned ok_code, cancel_code;
 };
@@ -67,48 +60,32 @@ bool consent_granted(struct executor *ex, const char *source)
 	return yes;
 }
 
-/* Answers every held request of source: run them, or refuse with reason. */
+/* Ends the hold of every request of source: runs them, or refuses them with reason. */
 static void release(struct executor *ex, const char *source, bool allow, const char *reason, const char *message)
 {
 	struct consent_state *cs = ex->consent;
-	struct held **pp = &cs->head;
+	struct exec_req **pp = &cs->head;
 	struct job *after = NULL;
-	int r;
 
 	cs->tail = NULL;
 	while (*pp) {
-		struct held *h = *pp;
+		struct exec_req *r = *pp;
 
-		if (strcmp(h->req.peer, source) != 0) {
-			cs->tail = h;
-			pp = &h->next;
+		if (strcmp(r->req->peer, source) != 0) {
+			cs->tail = r;
+			pp = &r->next;
 			continue;
 		}
-		*pp = h->next;
+		*pp = r->next;
+		r->next = NULL;
 		cs->nheld--;
-		if (allow) {
+		if (!allow)
+			exec_req_refuse(r, 403, reason, 0, "%s", message);
+		else if (r->req->kind == IPC_KIND_ACTION)
 			/* Held requests came before whatever queued meanwhile. */
-			if (h->req.kind == IPC_KIND_ACTION)
-				r = jobs_submit_first(ex, h->front, h->id, &h->req, h->user, &after);
-			else
-				r = executor_run(ex, h->front, h->id, &h->req, h->user);
-			if (r)
-				log_err("out of memory running a held request");
-		} else {
-			struct ipc_action_res *res = &ex->scratch_res;
-
-			memset(res, 0, sizeof(*res));
-			res->status = 403;
-			snprintf(res->reason, sizeof(res->reason), "%s", reason);
-			snprintf(res->message, sizeof(res->message), "%s", message);
-			res->nitems = h->req.nitems;
-			for (size_t i = 0; i < h->req.nitems; i++) {
-				res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
-				snprintf(res->items[i].text, sizeof(res->items[i].text), "%s", h->req.items[i].text);
-			}
-			executor_finish(ex, h->front, h->generation, h->id, &h->req, h->user, res);
-		}
-		free(h);
+			jobs_submit_first(ex->jobs, r, &after);
+		else
+			executor_run(ex, r);
 	}
 }
 
@@ -131,7 +108,7 @@ static void prompt_close(struct executor *ex, bool allow, const char *reason, co
 	}
 	release(ex, source, allow, reason, message);
 	/* Keys held while the prompt was up may go now; then the next prompt. */
-	jobs_resume(ex);
+	jobs_resume(ex->jobs);
 	consent_next(ex);
 }
 
@@ -210,8 +187,8 @@ static void consent_next(struct executor *ex)
 
 	if (cs->prompt || !cs->head)
 		return;
-	snprintf(cs->source, sizeof(cs->source), "%s", cs->head->req.peer);
-	snprintf(cs->transport, sizeof(cs->transport), "%s", ipc_transport_name(cs->head->req.transport));
+	snprintf(cs->source, sizeof(cs->source), "%s", cs->head->req->peer);
+	snprintf(cs->transport, sizeof(cs->transport), "%s", ipc_transport_name(cs->head->req->transport));
 	if (consent_granted(ex, cs->source)) {
 		/* Granted meanwhile (a previous prompt of the same source). */
 		release(ex, cs->source, true, "ok", "");
@@ -236,31 +213,22 @@ static void consent_next(struct executor *ex)
 	log_info("consent prompt shown for %s", cs->source);
 }
 
-int consent_hold(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		 const char *user)
+void consent_hold(struct executor *ex, struct exec_req *r)
 {
 	struct consent_state *cs = ex->consent;
-	struct held *h;
 
-	if (!cs || cs->nheld >= CONSENT_HELD_MAX)
-		return -ENOBUFS;
-	h = malloc(sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	h->next = NULL;
-	h->front = f;
-	h->generation = f ? f->generation : 0;
-	h->id = id;
-	snprintf(h->user, sizeof(h->user), "%s", user);
-	memcpy(&h->req, req, sizeof(*req));
+	if (!cs || cs->nheld >= CONSENT_HELD_MAX) {
+		exec_req_refuse(r, 503, "unavailable", 5, "too many requests are waiting for consent");
+		return;
+	}
+	r->next = NULL;
 	if (cs->tail)
-		cs->tail->next = h;
+		cs->tail->next = r;
 	else
-		cs->head = h;
-	cs->tail = h;
+		cs->head = r;
+	cs->tail = r;
 	cs->nheld++;
 	consent_next(ex);
-	return 0;
 }
 
 static int open_devices(struct executor *ex, const struct exec_args *args)
@@ -326,7 +294,7 @@ void consent_close(struct executor *ex)
 		/* Every source: refuse what is still held, audited. */
 		char source[64];
 
-		snprintf(source, sizeof(source), "%s", cs->head->req.peer);
+		snprintf(source, sizeof(source), "%s", cs->head->req->peer);
 		release(ex, source, false, "unavailable", "the executor is stopping");
 	}
 	uv_timer_stop(&cs->timeout);

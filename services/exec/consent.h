@@ -22,6 +22,7 @@
 #define CONSENT_HELD_MAX 64            /* requests waiting on prompts, all sources */
 
 struct exec_args;
+struct exec_req;
 
 /* Opens the screen, the font and the physical keypad (only when
  * features.show_action_uri_option is on). */
@@ -31,10 +32,9 @@ void consent_close(struct executor *ex);
 /* Has source consent now?  (false on a database error: fail closed) */
 bool consent_granted(struct executor *ex, const char *source);
 
-/* Holds an allowed request until the person answers.  0: held (the answer
- * comes later through executor_finish).  -ENOBUFS: too many held. */
-int consent_hold(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		 const char *user);
+/* Holds an allowed request (taking it, lifecycle.h) until the person
+ * answers: then it runs or is refused.  Refused at once when too many are held. */
+void consent_hold(struct executor *ex, struct exec_req *r);
 
 bool consent_prompt_visible(const struct executor *ex);
 

@@ -1,4 +1,4 @@
-/* The executor's loop: channels in, group commit, answers out. */
+/* The executor's loop: channels in, where a request is born and decided. */
 #include "executor.h"
 
 #include "../../hal/fb.h"
@@ -11,6 +11,8 @@
 #include "audit_batch.h"
 #include "consent.h"
 #include "digest.h"
+#include "jobs.h"
+#include "lifecycle.h"
 #include "lockout.h"
 #include "rate.h"
 #include "request.h"
@@ -29,277 +31,25 @@
 #include <time.h>
 #include <unistd.h>
 
-/* An answer held until the audit rows before it are durable, kept encoded:
- * a few hundred bytes instead of the whole decoded struct. */
-struct reply {
-	struct reply *next;
-	bool admin;                      /* to an admin client, else to a front-end */
-	void *peer;                      /* struct front * or struct admin_client * */
-	uint32_t generation;
-	uint32_t id;
-	int fd;                          /* passed with the answer, or -1 */
-	size_t len;
-	uint8_t data[];
-};
-
-/* The channel an answer goes to, or NULL if that peer has gone since. */
-static struct uvchan *reply_chan(struct reply *r)
+void executor_run(struct executor *ex, struct exec_req *r)
 {
-	if (r->admin) {
-		struct admin_client *c = r->peer;
-
-		return c->in_use && c->generation == r->generation ? &c->ch : NULL;
-	} else {
-		struct front *f = r->peer;
-
-		if (!f->ch || f->generation != r->generation)
-			return NULL;
-		f->pending--;
-		return f->ch;
-	}
+	if (r->req->kind == IPC_KIND_SCREENSHOT)
+		screenshot_run(ex, r);
+	else
+		jobs_submit(ex->jobs, r);
 }
 
-static void send_failed(struct executor *ex, struct reply *r, struct uvchan *ch)
+/* The executor cannot even hold the request: the one answer not audited. */
+static void answer_out_of_memory(struct uvchan *u, uint32_t id)
 {
-	/* The audit row did not reach the disk: never say "done". */
-	if (r->admin) {
-		struct ipc_admin_res res = { .ok = 0 };
+	static struct ipc_action_res res;   /* single-threaded; too big for the stack of a callback */
 
-		snprintf(res.message, sizeof(res.message), "the audit log could not be written");
-		uvchan_send(ch, IPC_ADMIN_RES, r->id, &res, -1);
-	} else {
-		struct ipc_action_res *res = &ex->scratch_res;
-
-		memset(res, 0, sizeof(*res));
-		res->status = 503;
-		snprintf(res->reason, sizeof(res->reason), "unavailable");
-		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
-		res->retry_after = 1;
-		uvchan_send(ch, IPC_ACTION_RES, r->id, res, -1);
-	}
-}
-
-static void batch_done(void *arg, int err)
-{
-	struct executor *ex = arg;
-
-	while (ex->writing_head) {
-		struct reply *r = ex->writing_head;
-		struct uvchan *ch = reply_chan(r);
-
-		ex->writing_head = r->next;
-		if (ch && !err)
-			uvchan_send_encoded(ch, r->data, r->len, r->fd);
-		else if (ch)
-			send_failed(ex, r, ch);
-		if (r->fd >= 0)
-			close(r->fd);
-		free(r);
-	}
-	if (!ex->staged_head)
-		uv_idle_stop(&ex->commit_idle);
-	else if (audit_batch_staged(ex->batch) > 0) {
-		/* Rows staged while this batch was on disk go next, at once. */
-		ex->writing_head = ex->staged_head;
-		ex->staged_head = ex->staged_tail = NULL;
-		audit_batch_flush(ex->batch);
-	} else {
-		/* Answers whose rows were all in this batch: they may go now. */
-		ex->writing_head = ex->staged_head;
-		ex->staged_head = ex->staged_tail = NULL;
-		batch_done(ex, 0);
-	}
-}
-
-static void commit_check_cb(uv_check_t *h)
-{
-	struct executor *ex = h->data;
-
-	/* End of a loop turn: hand what this turn decided to the writer,
-	 * unless a batch is on disk (then it goes when that one is done). */
-	if (!audit_batch_busy(ex->batch) && audit_batch_staged(ex->batch) > 0) {
-		ex->writing_head = ex->staged_head;
-		ex->staged_head = ex->staged_tail = NULL;
-		audit_batch_flush(ex->batch);
-		uv_idle_stop(&ex->commit_idle);
-	}
-}
-
-static void commit_idle_cb(uv_idle_t *h)
-{
-	/* Nothing to do: an active idle handle makes the poll phase return at
-	 * once, so rows staged from a timer reach the check phase now. */
-	(void)h;
-}
-
-static void queue_reply(struct executor *ex, bool admin, void *peer, uint32_t generation, uint32_t id,
-			unsigned type, const void *msg, int fd)
-{
-	uint8_t buf[IPC_MSG_MAX];
-	struct reply *r;
-	size_t len;
-
-	if (!ex->staged_head && !audit_batch_busy(ex->batch) && audit_batch_staged(ex->batch) == 0) {
-		/* Everything before it is durable already: answer now. */
-		struct reply tmp = { .admin = admin, .peer = peer, .generation = generation, .id = id };
-		struct uvchan *ch = reply_chan(&tmp);
-
-		if (ch)
-			uvchan_send(ch, type, id, msg, fd);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	if (ipc_encode(type, id, msg, buf, sizeof(buf), &len) != 0 || !(r = malloc(sizeof(*r) + len))) {
-		log_err("cannot queue an answer");
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	r->fd = fd;
-	r->next = NULL;
-	r->admin = admin;
-	r->peer = peer;
-	r->generation = generation;
-	r->id = id;
-	r->len = len;
-	memcpy(r->data, buf, len);
-	if (ex->staged_tail) {
-		ex->staged_tail->next = r;
-	} else {
-		ex->staged_head = r;
-		if (!audit_batch_busy(ex->batch))
-			uv_idle_start(&ex->commit_idle, commit_idle_cb);
-	}
-	ex->staged_tail = r;
-}
-
-void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t id, bool ok, const char *message)
-{
-	struct ipc_admin_res res = { .ok = ok ? 1 : 0 };
-
-	snprintf(res.message, sizeof(res.message), "%s", message);
-	queue_reply(ex, true, c, c->generation, id, IPC_ADMIN_RES, &res, -1);
-}
-
-/* Why an item was not done, for its audit row: the reason an operator
- * needs when a client reports "it did nothing". */
-static const char *outcome_detail(const struct executor *ex, const struct ipc_item *it, unsigned outcome)
-{
-	if (outcome != IPC_OUTCOME_UNSUPPORTED)
-		return NULL;
-	switch (action_op_route((enum ipc_op)it->op)) {
-	case ROUTE_CALL:
-		if (!ex->tel)
-			return "no call engine (aurid.telephony = none)";
-		switch (it->op) {
-		case OP_ATRANS: return "attended transfer is not in the phone's SIP engine (baresip 1.0)";
-		case OP_DND_ON:
-		case OP_DND_OFF: return "do-not-disturb is not in the phone's SIP engine (baresip 1.0)";
-		case OP_FWD_ON:
-		case OP_FWD_OFF: return "call forwarding is not in the phone's SIP engine (baresip 1.0)";
-		default: return "not supported by the phone's SIP engine";
-		}
-	case ROUTE_SYSTEM:
-	case ROUTE_RESET:
-		return it->op == OP_REBOOT ? "no command configured (aurid.system.reboot_cmd)" :
-		       it->op == OP_AUTOP ? "no command configured (aurid.system.autop_cmd)" :
-		       "no command configured (aurid.system.reset_cmd)";
-	default:
-		return NULL;
-	}
-}
-
-/* Stages the audit row of a decided request; 0 and *seq, or -errno. */
-static int stage_row(struct executor *ex, const struct ipc_action_req *req, const char *user, int status,
-		     const char *reason, const struct audit_item *items, size_t nitems, uint64_t *seq)
-{
-	struct audit_row row = {
-		.time_us = clock_wall_us(),
-		.transport = ipc_transport_name(req->transport),
-		.source = req->peer,
-		.user = (user && *user) ? user : NULL,
-		.request = req->request,
-		.items = items,
-		.nitems = nitems,
-		.status = status,
-		.reason = reason,
-	};
-	uint64_t now = clock_mono_ns();
-	int r;
-
-	row.latency_us = req->t_recv_ns && now > req->t_recv_ns ? (int64_t)((now - req->t_recv_ns) / 1000) : 0;
-	r = audit_batch_stage(ex->batch, &row, seq);
-	if (r)
-		log_err("cannot stage an audit row");
-	if (status >= 400)
-		ex->refused++;
-	ex->requests++;
-	if (!audit_batch_busy(ex->batch))
-		uv_idle_start(&ex->commit_idle, commit_idle_cb);
-	return r;
-}
-
-void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
-		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res)
-{
-	struct audit_item items[IPC_ITEMS_MAX];
-	uint64_t seq = 0;
-
-	for (size_t i = 0; i < res->nitems; i++) {
-		items[i].item = res->items[i].text;
-		items[i].outcome = ipc_outcome_name(res->items[i].outcome);
-		items[i].detail = i < req->nitems ? outcome_detail(ex, &req->items[i], res->items[i].outcome) : NULL;
-	}
-	if (stage_row(ex, req, user, res->status, res->reason, items, res->nitems, &seq) != 0) {
-		res->status = 503;
-		snprintf(res->reason, sizeof(res->reason), "unavailable");
-		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
-	}
-	res->audit_seq = seq;
-	if (f)
-		queue_reply(ex, false, f, generation, id, IPC_ACTION_RES, res, -1);
-}
-
-void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-				const char *user, struct ipc_screenshot_res *shot, int fd)
-{
-	struct audit_item item = { "screenshot", "ok", NULL };
-	uint64_t seq = 0;
-
-	if (stage_row(ex, req, user, shot->status, shot->reason, &item, 1, &seq) != 0) {
-		struct ipc_action_res *res = &ex->scratch_res;
-
-		close(fd);
-		memset(res, 0, sizeof(*res));
-		res->status = 503;
-		snprintf(res->reason, sizeof(res->reason), "unavailable");
-		snprintf(res->message, sizeof(res->message), "the audit log could not be written");
-		queue_reply(ex, false, f, f->generation, id, IPC_ACTION_RES, res, -1);
-		return;
-	}
-	shot->audit_seq = seq;
-	queue_reply(ex, false, f, f->generation, id, IPC_SCREENSHOT_RES, shot, fd);
-}
-
-int executor_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		 const char *user)
-{
-	if (req->kind == IPC_KIND_SCREENSHOT)
-		return screenshot_run(ex, f, id, req, user);
-	return jobs_submit(ex, f, id, req, user);
-}
-
-static void refuse_now(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		       const char *user, struct ipc_action_res *res)
-{
-	/* A refused request ran nothing: every item is reported not-run. */
-	res->nitems = req->nitems;
-	for (size_t i = 0; i < req->nitems; i++) {
-		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
-		snprintf(res->items[i].text, sizeof(res->items[i].text), "%s", req->items[i].text);
-	}
-	executor_finish(ex, f, f->generation, id, req, user, res);
+	memset(&res, 0, sizeof(res));
+	res.status = 503;
+	snprintf(res.reason, sizeof(res.reason), "unavailable");
+	snprintf(res.message, sizeof(res.message), "the executor is out of memory");
+	res.retry_after = 1;
+	uvchan_send(u, IPC_ACTION_RES, id, &res, -1);
 }
 
 /*
@@ -349,10 +99,8 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 {
 	struct front *f = u->data;
 	struct executor *ex = f->ex;
-	struct ipc_action_res *res = &ex->scratch_res;
 	const char *why = NULL;
-	char user[64] = "";
-	int r;
+	struct exec_req *r;
 
 	if (fd >= 0)
 		close(fd);
@@ -385,21 +133,23 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 		return;
 	}
 	request_read(&msg->action_req);
-	f->pending++;
-	r = policy_check(ex, &msg->action_req, res, user, sizeof(user));
-	if (r < 0) {
-		refuse_now(ex, f, id, &msg->action_req, user, res);
-	} else if (r == 1 && consent_hold(ex, f, id, &msg->action_req, user) != 0) {
-		res->status = 503;
-		snprintf(res->reason, sizeof(res->reason), "unavailable");
-		snprintf(res->message, sizeof(res->message), "too many requests are waiting for consent");
-		res->retry_after = 5;
-		refuse_now(ex, f, id, &msg->action_req, user, res);
-	} else if (r == 0 && executor_run(ex, f, id, &msg->action_req, user) != 0) {
-		res->status = 503;
-		snprintf(res->reason, sizeof(res->reason), "unavailable");
-		snprintf(res->message, sizeof(res->message), "the executor is out of memory");
-		refuse_now(ex, f, id, &msg->action_req, user, res);
+	/* Born: from here the request is one object with one end (lifecycle.h). */
+	r = exec_req_new(ex, f, id, &msg->action_req);
+	if (!r) {
+		log_err("out of memory for a request from %s", ipc_role_name(f->role));
+		answer_out_of_memory(u, id);
+		return;
+	}
+	switch (policy_check(ex, r->req, r->res, r->user, sizeof(r->user))) {
+	case POLICY_RUN:
+		executor_run(ex, r);
+		break;
+	case POLICY_ASK_CONSENT:
+		consent_hold(ex, r);
+		break;
+	case POLICY_REFUSE:
+		exec_req_finish(r);
+		break;
 	}
 }
 
@@ -559,7 +309,7 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		return r;
 	if ((r = audit_init(ex->store, cfg->audit_max_rows, &ex->audit)) != 0)
 		return r;
-	if ((r = audit_batch_open(loop, path, cfg->audit_max_rows, ex->audit, batch_done, ex, &ex->batch)) != 0) {
+	if ((r = audit_batch_open(loop, path, cfg->audit_max_rows, ex->audit, &ex->batch)) != 0) {
 		log_err("cannot open the audit writer: %s", strerror(-r));
 		return r;
 	}
@@ -593,14 +343,11 @@ int executor_init(struct executor *ex, uv_loop_t *loop, const struct aurid_confi
 		log_err("https: %s", err);
 		return r;
 	}
-	jobs_init(ex);
-	mac_read(ex->mac, sizeof(ex->mac));
-	if ((r = jobs_telephony_open(ex)) != 0)
+	if ((r = jobs_new(ex, &ex->jobs)) != 0)
 		return r;
-	uv_idle_init(loop, &ex->commit_idle);
-	uv_check_init(loop, &ex->commit_check);
-	ex->commit_check.data = ex;
-	uv_check_start(&ex->commit_check, commit_check_cb);
+	mac_read(ex->mac, sizeof(ex->mac));
+	if ((r = jobs_telephony_open(ex->jobs)) != 0)
+		return r;
 	if (args->admin_fd >= 0 && (r = admin_start(ex, args->admin_fd)) != 0)
 		return r;
 	log_info("ready: hal %s, %zu keys mapped, allow list %s", cfg->hal == CONFIG_HAL_SIM ? "sim" : "linux",
@@ -614,7 +361,8 @@ void executor_close(struct executor *ex)
 	/* Before the jobs: a reply arriving now must not run the next item. */
 	telephony_close(ex->tel);
 	ex->tel = NULL;
-	jobs_drop_all(ex);
+	jobs_close(ex->jobs);
+	ex->jobs = NULL;
 	/* Writes every staged row and sends the answers waiting for them. */
 	audit_batch_close(ex->batch);
 	ex->batch = NULL;

@@ -3,13 +3,14 @@
  * keypad and (later) the screen and the telephony link; front-ends and
  * aurictl only ask.
  *
- * One libuv loop.  A request is decided by the policy (policy.c), its items
- * run in order through the HAL on one queue (jobs.c), and its audit row is
- * staged (audit_batch.c).  At the end of the loop turn (a uv_check handle)
- * the staged rows go to the writer thread as one transaction, and only when
- * it is durable are the answers of those requests sent: nothing is reported
- * done before its audit row is on disk, many requests share one fsync, and
- * the loop keeps deciding while the disk works.
+ * One libuv loop.  A request is one object from birth to answer
+ * (lifecycle.h): decided by the policy (policy.c), held for consent
+ * (consent.c), run through the HAL (screenshot.c, or item by item on the
+ * keypad queue, jobs.c), and recorded in the group commit of the audit log
+ * (audit_batch.c), which calls back when its row is durable; only then is
+ * it answered.  Nothing is reported done before its audit row is on disk,
+ * many requests share one fsync, and the loop keeps deciding while the
+ * disk works.
  */
 #ifndef AURID_EXECUTOR_H
 #define AURID_EXECUTOR_H
@@ -36,8 +37,8 @@ struct lockout;
 struct digest;
 struct keypad_out;
 struct fb;
-struct job;
-struct reply;
+struct jobs;
+struct exec_req;
 struct consent_state;
 struct tls_key;
 struct telephony;
@@ -91,28 +92,11 @@ struct executor {
 	struct ipc_service_ids services; /* who is refused there (admin_access.h) */
 	bool peergroups_missing;         /* no SO_PEERGROUPS: logged once */
 
-	/* The keypad queue: one job at a time, items paced. */
-	struct job *job_head, *job_tail;
-	uv_timer_t pace_timer;
-	bool job_running;
-
-	/* Call control (aurid.telephony; NULL for "none").  An item on it
-	 * runs asynchronously: the head job waits for baresip's reply
-	 * (job_running stays set), and with ?wait=MS for the new call
-	 * states too (job_waiting, wait_timer). */
-	struct telephony *tel;
-	uv_timer_t wait_timer;
-	bool job_waiting;
+	struct jobs *jobs;               /* the keypad queue (jobs.h) */
+	struct telephony *tel;           /* call control (aurid.telephony); NULL for "none" */
 	char mac[18];                    /* for phonecfg=get; "" if unknown */
 
-	/* Answers waiting for their audit rows: staged (not yet handed to the
-	 * writer) and writing (in the batch on disk now). */
-	struct reply *staged_head, *staged_tail;
-	struct reply *writing_head;
-	uv_check_t commit_check;
-	uv_idle_t commit_idle;           /* keeps the loop from blocking while rows wait */
-	struct ipc_action_res scratch_res;  /* one answer being built (single-threaded) */
-	uint64_t requests, refused;
+	uint64_t requests, refused;      /* recorded, and of them refused (status >= 400) */
 };
 
 struct exec_args {
@@ -132,45 +116,25 @@ void executor_close(struct executor *ex);
 
 /* --- used between the executor's files --- */
 
-/* Decides whether req may run.  0: allowed, *user set (may be "").  1:
- * allowed once the person at the phone consents (consent.c).  -1: refused,
- * filled into res (status, reason, message, retry_after). */
-int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
-		 char *user, size_t userlen);
+enum policy_verdict {
+	POLICY_RUN,                      /* allowed: run it */
+	POLICY_ASK_CONSENT,              /* allowed once the person at the phone consents (consent.c) */
+	POLICY_REFUSE,                   /* refused: res holds why */
+};
 
-/* Runs an allowed request: a screenshot now, actions on the keypad queue. */
-int executor_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		 const char *user);
+/*
+ * Decides whether req may run (policy.c).  *user: who authenticated ("" if
+ * nobody).  Fills res's status, reason, message, retry_after, and for a 401
+ * nonce and stale; the items are not touched.
+ */
+enum policy_verdict policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+				 char *user, size_t userlen);
 
-/* Captures the screen into a sealed memfd and answers (screenshot.c). */
-int screenshot_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		   const char *user);
-/* Stages the audit row of a screenshot and queues its answer with the fd. */
-void executor_finish_screenshot(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-				const char *user, struct ipc_screenshot_res *shot, int fd);
+/* Runs an allowed request, taking it (lifecycle.h): a screenshot now, actions on the keypad queue. */
+void executor_run(struct executor *ex, struct exec_req *r);
 
-/* Queues an allowed request on the keypad queue (jobs.c). */
-int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		const char *user);
-void jobs_init(struct executor *ex);
-/* Queues ahead of what is waiting (requests held for consent came first),
- * after *after (NULL: at the head); *after becomes the new job.  Runs
- * nothing: call jobs_resume(). */
-int jobs_submit_first(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		      const char *user, struct job **after);
-/* Runs what waited while the consent prompt was visible. */
-void jobs_resume(struct executor *ex);
-void jobs_drop_all(struct executor *ex);
-/* Opens aurid.telephony (telephony_jobs.c is the glue); 0 or -errno. */
-int jobs_telephony_open(struct executor *ex);
-
-/* Stages the audit row of an answered request and queues the answer for
- * when that row is durable (executor.c).  f may be NULL (no one to answer). */
-void executor_finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
-		     const struct ipc_action_req *req, const char *user, struct ipc_action_res *res);
-
-/* Queues an admin answer behind the audit rows staged so far. */
-void executor_admin_answer(struct executor *ex, struct admin_client *c, uint32_t id, bool ok, const char *message);
+/* Captures the screen into a sealed memfd and ends r with it (screenshot.c). */
+void screenshot_run(struct executor *ex, struct exec_req *r);
 
 /* Admin socket (admin.c). */
 int admin_start(struct executor *ex, int listen_fd);

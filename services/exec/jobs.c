@@ -4,14 +4,16 @@
  * phone's UI reacts to each key, so a chain like F1;DOWN;DOWN;OK only means
  * something if nothing else is pressed in between.
  */
-#include "executor.h"
+#include "jobs.h"
 
 #include "../../hal/keypad_out.h"
+#include "../../hal/telephony.h"
 #include "../common/action_grammar.h"
 #include "../common/log.h"
-#include "../../hal/telephony.h"
 #include "calls.h"
 #include "consent.h"
+#include "executor.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,21 +21,29 @@
 #include <stddef.h>
 #include <string.h>
 
+/* A queued request and how far it has got. */
 struct job {
 	struct job *next;
-	struct front *front;
-	uint32_t generation;
-	uint32_t id;
+	struct exec_req *r;
 	size_t next_item;
 	bool item_pending;               /* items[next_item - 1] waits for the backend */
-	char user[64];
-	struct ipc_action_req req;
-	struct ipc_action_res res;
 	struct calls_want wants[IPC_ITEMS_MAX];  /* for ?wait=MS */
 };
 
-static void jobs_run(struct executor *ex);
-static void pace_start(struct executor *ex);
+struct jobs {
+	struct executor *ex;
+	struct job *head, *tail;         /* head: the one running */
+	uv_timer_t pace_timer;
+	/* An item on the call engine runs asynchronously: the head job waits
+	 * for baresip's reply (running stays set), and with ?wait=MS for the
+	 * new call states too (waiting, wait_timer). */
+	uv_timer_t wait_timer;
+	bool running;
+	bool waiting;
+};
+
+static void jobs_run(struct jobs *q);
+static void pace_start(struct jobs *q);
 
 /*
  * Runs or starts one item.  0: done, *outcome set.  1: pending on the
@@ -97,27 +107,21 @@ static int item_run(struct executor *ex, struct job *j, const struct ipc_item *i
 }
 
 /* Items that run asynchronously need a job (the fast path has none). */
-static bool needs_job(struct executor *ex, const struct ipc_action_req *req)
+static bool needs_job(const struct executor *ex)
 {
-	(void)req;
 	return ex->tel != NULL;
 }
 
-/* Fills the answer from the outcomes and hands it to the audit. */
-static void finish(struct executor *ex, struct front *f, uint32_t generation, uint32_t id,
-		   const struct ipc_action_req *req, const char *user, struct ipc_action_res *res)
+/* Fills the answer's status from the outcomes and ends the request. */
+static void finish(struct executor *ex, struct exec_req *r)
 {
+	struct ipc_action_res *res = r->res;
 	bool failed = false;
 
-	res->nitems = req->nitems;
-	for (size_t i = 0; i < req->nitems; i++) {
-		snprintf(res->items[i].text, sizeof(res->items[i].text), "%s", req->items[i].text);
+	for (size_t i = 0; i < res->nitems; i++)
 		if (res->items[i].outcome == IPC_OUTCOME_FAILED)
 			failed = true;
-	}
-	if (res->status != 0) {
-		/* Already decided (the executor is stopping). */
-	} else if (failed) {
+	if (failed) {
 		res->status = 500;
 		snprintf(res->reason, sizeof(res->reason), "failed");
 		snprintf(res->message, sizeof(res->message), "an item failed on the phone");
@@ -133,282 +137,277 @@ static void finish(struct executor *ex, struct front *f, uint32_t generation, ui
 		res->status = 200;
 		snprintf(res->reason, sizeof(res->reason), "ok");
 	}
-	executor_finish(ex, f, generation, id, req, user, res);
+	exec_req_finish(r);
 }
 
-/* The head job is done: answer it and run what waits. */
-static void job_pop_finish(struct executor *ex)
+/* The head job is done: answer it. */
+static void job_pop_finish(struct jobs *q)
 {
-	struct job *j = ex->job_head;
+	struct executor *ex = q->ex;
+	struct job *j = q->head;
+	struct exec_req *r = j->r;
 
-	ex->job_head = j->next;
-	if (!ex->job_head)
-		ex->job_tail = NULL;
-	if (j->req.wait_ms && ex->tel) {
+	q->head = j->next;
+	if (!q->head)
+		q->tail = NULL;
+	if (r->req->wait_ms && ex->tel) {
 		/* The front-end sends a body instead of the item lines: keep
 		 * them, and add the calls as they are now. */
-		char *b = j->res.body;
-		size_t used = strlen(b);
+		char *b = r->res->body;
+		size_t cap = sizeof(r->res->body), used = strlen(b);
 
-		for (size_t i = 0; i < j->req.nitems && used < sizeof(j->res.body); i++) {
-			int n = snprintf(b + used, sizeof(j->res.body) - used, "%s %s\n",
-					 ipc_outcome_name(j->res.items[i].outcome), j->req.items[i].text);
+		for (size_t i = 0; i < r->req->nitems && used < cap; i++) {
+			int n = snprintf(b + used, cap - used, "%s %s\n",
+					 ipc_outcome_name(r->res->items[i].outcome), r->req->items[i].text);
 
 			if (n > 0)
 				used += (size_t)n;
 		}
-		if (used < sizeof(j->res.body))
-			calls_states(ex, j->res.body, sizeof(j->res.body));
+		if (used < cap)
+			calls_states(ex, b, cap);
 		else
-			j->res.body[sizeof(j->res.body) - 1] = '\0';
+			b[cap - 1] = '\0';
 	}
-	finish(ex, j->front, j->generation, j->id, &j->req, j->user, &j->res);
 	free(j);
+	finish(ex, r);
 }
 
 static bool wants_met(struct executor *ex, const struct job *j)
 {
-	for (size_t i = 0; i < j->req.nitems; i++)
+	for (size_t i = 0; i < j->r->req->nitems; i++)
 		if (!calls_want_met(ex, &j->wants[i]))
 			return false;
 	return true;
 }
 
-static void wait_end(struct executor *ex)
+static void wait_end(struct jobs *q)
 {
-	uv_timer_stop(&ex->wait_timer);
-	ex->job_waiting = false;
-	ex->job_running = false;
-	job_pop_finish(ex);
-	jobs_run(ex);
+	uv_timer_stop(&q->wait_timer);
+	q->waiting = false;
+	q->running = false;
+	job_pop_finish(q);
+	jobs_run(q);
 }
 
 static void wait_cb(uv_timer_t *t)
 {
-	struct executor *ex = t->data;
+	struct jobs *q = t->data;
 
-	if (ex->job_waiting)
-		wait_end(ex);
+	if (q->waiting)
+		wait_end(q);
 }
 
 /* The call table changed: a waiting request may be complete. */
 static void telephony_changed(void *arg)
 {
-	struct executor *ex = arg;
+	struct jobs *q = arg;
 
-	if (ex->job_waiting && ex->job_head && wants_met(ex, ex->job_head))
-		wait_end(ex);
+	if (q->waiting && q->head && wants_met(q->ex, q->head))
+		wait_end(q);
 }
 
-int jobs_telephony_open(struct executor *ex)
+int jobs_telephony_open(struct jobs *q)
 {
+	struct executor *ex = q->ex;
 	int r;
 
 	if (strcmp(ex->cfg.telephony, "none") == 0 || !ex->cfg.telephony[0])
 		return 0;
-	r = telephony_open(ex->loop, ex->cfg.telephony, telephony_changed, ex, &ex->tel);
+	r = telephony_open(ex->loop, ex->cfg.telephony, telephony_changed, q, &ex->tel);
 	if (r)
 		log_err("aurid.telephony: expected none or baresip:HOST:PORT (an IP address), got '%s'",
 			ex->cfg.telephony);
 	return r;
 }
 
-void jobs_item_done(struct executor *ex, uint8_t outcome)
+void jobs_item_done(struct jobs *q, uint8_t outcome)
 {
-	struct job *j = ex->job_head;
+	struct job *j = q->head;
 	size_t i;
 
 	if (!j || !j->item_pending)
 		return;
 	i = j->next_item - 1;
 	j->item_pending = false;
-	j->res.items[i].outcome = outcome;
+	j->r->res->items[i].outcome = outcome;
 	if (outcome != IPC_OUTCOME_OK)
 		j->wants[i].call_id = 0;
-	ex->job_running = false;
-	if (j->next_item < j->req.nitems && ex->cfg.pace_ms > 0) {
-		pace_start(ex);
+	q->running = false;
+	if (j->next_item < j->r->req->nitems && q->ex->cfg.pace_ms > 0) {
+		pace_start(q);
 		return;
 	}
-	jobs_run(ex);
+	jobs_run(q);
 }
 
 static void pace_cb(uv_timer_t *t)
 {
-	struct executor *ex = t->data;
+	struct jobs *q = t->data;
 
-	ex->job_running = false;
-	jobs_run(ex);
+	q->running = false;
+	jobs_run(q);
 }
 
-static void pace_start(struct executor *ex)
+static void pace_start(struct jobs *q)
 {
-	ex->job_running = true;
+	q->running = true;
 	/* The loop's clock may be stale; pacing counts from this press. */
-	uv_update_time(ex->loop);
-	uv_timer_start(&ex->pace_timer, pace_cb, ex->cfg.pace_ms, 0);
+	uv_update_time(q->ex->loop);
+	uv_timer_start(&q->pace_timer, pace_cb, q->ex->cfg.pace_ms, 0);
 }
 
 enum run_stop { RUN_DONE, RUN_PACE, RUN_PENDING };
 
-/* Runs items from *next on; says why it stopped. */
-static enum run_stop run_items(struct executor *ex, struct job *j, const struct ipc_action_req *req,
-			       struct ipc_action_res *res, size_t *next)
+/* Runs r's items from *next on (j: its job, NULL on the fast path); says why it stopped. */
+static enum run_stop run_items(struct executor *ex, struct job *j, struct exec_req *r, size_t *next)
 {
+	const struct ipc_action_req *req = r->req;
+
 	while (*next < req->nitems) {
 		size_t i = (*next)++;
 		uint8_t outcome = IPC_OUTCOME_FAILED;
 
-		if (item_run(ex, j, &req->items[i], res, i, &outcome) == 1)
+		if (item_run(ex, j, &req->items[i], r->res, i, &outcome) == 1)
 			return RUN_PENDING;
-		res->items[i].outcome = outcome;
+		r->res->items[i].outcome = outcome;
 		if (*next < req->nitems && ex->cfg.pace_ms > 0)
 			return RUN_PACE;
 	}
 	return RUN_DONE;
 }
 
-static void jobs_run(struct executor *ex)
+static void jobs_run(struct jobs *q)
 {
-	/* While the consent prompt is up, no remote key reaches the phone. */
-	while (ex->job_head && !ex->job_running && !consent_prompt_visible(ex)) {
-		struct job *j = ex->job_head;
+	struct executor *ex = q->ex;
 
-		switch (run_items(ex, j, &j->req, &j->res, &j->next_item)) {
+	/* While the consent prompt is up, no remote key reaches the phone. */
+	while (q->head && !q->running && !consent_prompt_visible(ex)) {
+		struct job *j = q->head;
+
+		switch (run_items(ex, j, j->r, &j->next_item)) {
 		case RUN_PACE:
-			pace_start(ex);
+			pace_start(q);
 			return;
 		case RUN_PENDING:
 			/* jobs_item_done() carries on. */
 			j->item_pending = true;
-			ex->job_running = true;
+			q->running = true;
 			return;
 		case RUN_DONE:
 			break;
 		}
-		if (j->req.wait_ms && ex->tel && !wants_met(ex, j)) {
+		if (j->r->req->wait_ms && ex->tel && !wants_met(ex, j)) {
 			/* ?wait=MS: answer when the calls got there, or at the deadline. */
-			ex->job_waiting = true;
-			ex->job_running = true;
-			uv_timer_start(&ex->wait_timer, wait_cb, j->req.wait_ms, 0);
+			q->waiting = true;
+			q->running = true;
+			uv_timer_start(&q->wait_timer, wait_cb, j->r->req->wait_ms, 0);
 			return;
 		}
-		job_pop_finish(ex);
+		job_pop_finish(q);
 	}
 }
 
-static struct job *job_new(struct front *f, uint32_t id, const struct ipc_action_req *req, const char *user,
-			   const struct ipc_action_res *res, size_t next_item)
+/* A job for r, which has run its items before next_item; NULL (r refused and ended) if memory is short. */
+static struct job *job_new(struct exec_req *r, size_t next_item)
 {
-	struct job *j = malloc(sizeof(*j));
+	struct job *j = calloc(1, sizeof(*j));
 
-	if (!j)
+	if (!j) {
+		exec_req_refuse(r, 503, "unavailable", 1, "the executor is out of memory");
 		return NULL;
-	j->next = NULL;
-	j->front = f;
-	j->generation = f ? f->generation : 0;
-	j->id = id;
+	}
+	j->r = r;
 	j->next_item = next_item;
-	snprintf(j->user, sizeof(j->user), "%s", user);
-	memcpy(&j->req, req, sizeof(*req));
-	memcpy(&j->res, res, sizeof(*res));
-	j->item_pending = false;
-	memset(j->wants, 0, sizeof(j->wants));
 	return j;
 }
 
-static void job_append(struct executor *ex, struct job *j)
+void jobs_submit(struct jobs *q, struct exec_req *r)
 {
-	if (ex->job_tail)
-		ex->job_tail->next = j;
-	else
-		ex->job_head = j;
-	ex->job_tail = j;
-}
-
-int jobs_submit(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		const char *user)
-{
-	struct ipc_action_res *res = &ex->scratch_res;
 	struct job *j;
 	size_t next = 0;
 
-	memset(res, 0, offsetof(struct ipc_action_res, items));
-	res->body[0] = '\0';
-	for (size_t i = 0; i < req->nitems; i++)
-		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
-	/* The common case runs at once, without a copy: the keypad is free
+	/* The common case runs at once, without a job: the keypad is free
 	 * and no pause is due before the request is done. */
-	if (!ex->job_head && !consent_prompt_visible(ex) && !needs_job(ex, req) &&
-	    run_items(ex, NULL, req, res, &next) == RUN_DONE) {
-		finish(ex, f, f ? f->generation : 0, id, req, user, res);
-		return 0;
+	if (!q->head && !consent_prompt_visible(q->ex) && !needs_job(q->ex) &&
+	    run_items(q->ex, NULL, r, &next) == RUN_DONE) {
+		finish(q->ex, r);
+		return;
 	}
-	j = job_new(f, id, req, user, res, next);
+	j = job_new(r, next);
 	if (!j)
-		return -ENOMEM;
-	job_append(ex, j);
-	if (next > 0)
-		pace_start(ex);   /* it ran its first items and waits for the pace */
+		return;
+	if (q->tail)
+		q->tail->next = j;
 	else
-		jobs_run(ex);     /* a no-op if another job runs or the prompt is up */
-	return 0;
+		q->head = j;
+	q->tail = j;
+	if (next > 0)
+		pace_start(q);   /* it ran its first items and waits for the pace */
+	else
+		jobs_run(q);     /* a no-op if another job runs or the prompt is up */
 }
 
-int jobs_submit_first(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		      const char *user, struct job **after)
+void jobs_submit_first(struct jobs *q, struct exec_req *r, struct job **after)
 {
-	struct ipc_action_res *res = &ex->scratch_res;
-	struct job *j;
+	struct job *j = job_new(r, 0);
 
-	memset(res, 0, offsetof(struct ipc_action_res, items));
-	for (size_t i = 0; i < req->nitems; i++)
-		res->items[i].outcome = IPC_OUTCOME_NOT_RUN;
-	j = job_new(f, id, req, user, res, 0);
 	if (!j)
-		return -ENOMEM;
+		return;
 	if (*after) {
 		j->next = (*after)->next;
 		(*after)->next = j;
 	} else {
-		j->next = ex->job_head;
-		ex->job_head = j;
+		j->next = q->head;
+		q->head = j;
 	}
 	if (!j->next)
-		ex->job_tail = j;
+		q->tail = j;
 	*after = j;
+}
+
+void jobs_resume(struct jobs *q)
+{
+	jobs_run(q);
+}
+
+int jobs_new(struct executor *ex, struct jobs **out)
+{
+	struct jobs *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	q->ex = ex;
+	uv_timer_init(ex->loop, &q->pace_timer);
+	uv_timer_init(ex->loop, &q->wait_timer);
+	q->pace_timer.data = q->wait_timer.data = q;
+	*out = q;
 	return 0;
 }
 
-void jobs_resume(struct executor *ex)
+static void timer_closed(uv_handle_t *h)
 {
-	jobs_run(ex);
+	struct jobs *q = h->data;
+
+	/* The second of the two timers frees the queue. */
+	if (h == (uv_handle_t *)&q->wait_timer)
+		free(q);
 }
 
-void jobs_init(struct executor *ex)
+void jobs_close(struct jobs *q)
 {
-	uv_timer_init(ex->loop, &ex->pace_timer);
-	ex->pace_timer.data = ex;
-	uv_timer_init(ex->loop, &ex->wait_timer);
-	ex->wait_timer.data = ex;
-}
+	if (!q)
+		return;
+	/* Shutting down: what has not run is refused, and audited as such
+	 * (with the outcomes of the items a job ran before). */
+	while (q->head) {
+		struct job *j = q->head;
 
-void jobs_drop_all(struct executor *ex)
-{
-	/* Shutting down: what has not run is refused, and audited as such. */
-	while (ex->job_head) {
-		struct job *j = ex->job_head;
-
-		ex->job_head = j->next;
-		j->res.status = 503;
-		snprintf(j->res.reason, sizeof(j->res.reason), "unavailable");
-		snprintf(j->res.message, sizeof(j->res.message), "the executor is stopping");
-		finish(ex, j->front, j->generation, j->id, &j->req, j->user, &j->res);
+		q->head = j->next;
+		exec_req_end(j->r, 503, "unavailable", 0, "the executor is stopping");
 		free(j);
 	}
-	ex->job_tail = NULL;
-	uv_timer_stop(&ex->pace_timer);
-	uv_timer_stop(&ex->wait_timer);
-	ex->job_waiting = false;
-	ex->job_running = false;
+	q->tail = NULL;
+	q->waiting = q->running = false;
+	uv_close((uv_handle_t *)&q->pace_timer, timer_closed);
+	uv_close((uv_handle_t *)&q->wait_timer, timer_closed);
 }

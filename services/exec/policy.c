@@ -33,10 +33,10 @@
 #include <string.h>
 #include <time.h>
 
-static int refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
+static enum policy_verdict refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
+static enum policy_verdict refuse(struct ipc_action_res *res, int status, const char *reason, uint32_t retry_after,
 		  const char *fmt, ...)
 {
 	va_list ap;
@@ -47,7 +47,7 @@ static int refuse(struct ipc_action_res *res, int status, const char *reason, ui
 	va_start(ap, fmt);
 	vsnprintf(res->message, sizeof(res->message), fmt, ap);
 	va_end(ap);
-	return -1;
+	return POLICY_REFUSE;
 }
 
 /*
@@ -133,7 +133,7 @@ static bool source_allowed(struct executor *ex, const struct ipc_action_req *req
 	}
 }
 
-static int check_digest(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+static enum policy_verdict check_digest(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 			char *user, size_t userlen, int64_t now)
 {
 	struct digest_response dr = {
@@ -148,7 +148,7 @@ static int check_digest(struct executor *ex, const struct ipc_action_req *req, s
 	case 0:
 		lockout_success(ex->lockout, req->peer, now);
 		snprintf(user, userlen, "%s", req->user);
-		return 0;
+		return POLICY_RUN;
 	case -ESTALE:
 		/* Not a wrong password: the client retries with the new nonce. */
 		res->stale = 1;
@@ -164,21 +164,21 @@ static int check_digest(struct executor *ex, const struct ipc_action_req *req, s
 	}
 }
 
-static int check_credentials(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+static enum policy_verdict check_credentials(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
 			     char *user, size_t userlen)
 {
 	uint32_t retry = 0;
 	int64_t now = clock_mono_s();
 
 	if (!ex->cfg.action_uri_auth)
-		return 0;
+		return POLICY_RUN;
 	/*
 	 * A NOTIFY carries no Action URI credentials: Yealink phones do not ask
 	 * SIP for the web login.  Its gate is the SIP trust rule above (the
 	 * configured server, the registered flow), then consent.
 	 */
 	if (req->transport == IPC_TRANSPORT_SIP)
-		return 0;
+		return POLICY_RUN;
 	if (lockout_check(ex->lockout, req->peer, now, &retry) != 0)
 		return refuse(res, 401, "auth", retry,
 			      "too many failed logins from %s: locked out for %u more seconds", req->peer, retry);
@@ -195,13 +195,13 @@ static int check_credentials(struct executor *ex, const struct ipc_action_req *r
 	}
 	lockout_success(ex->lockout, req->peer, now);
 	snprintf(user, userlen, "%s", req->user);
-	return 0;
+	return POLICY_RUN;
 }
 
-static int check_items(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+static enum policy_verdict check_items(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
 {
 	if (req->kind == IPC_KIND_SCREENSHOT)
-		return req->nitems == 0 ? 0 : refuse(res, 400, "bad-request", 0, "a screenshot has no items");
+		return req->nitems == 0 ? POLICY_RUN : refuse(res, 400, "bad-request", 0, "a screenshot has no items");
 	if (req->kind != IPC_KIND_ACTION)
 		return refuse(res, 400, "bad-request", 0, "unknown request kind");
 	if (req->nitems == 0)
@@ -215,10 +215,10 @@ static int check_items(struct executor *ex, const struct ipc_action_req *req, st
 		if (it->op == OP_KEY && keymap_lookup(&ex->keymap, it->arg, &code) != 0)
 			return refuse(res, 400, "bad-request", 0, "key '%s' is not on this phone's keymap", it->arg);
 	}
-	return 0;
+	return POLICY_RUN;
 }
 
-static int check_capabilities(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+static enum policy_verdict check_capabilities(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
 {
 	static const char *const cap_names[CAP_COUNT] = {
 		"keys", "dial", "call", "read", "screenshot", "system", "reset",
@@ -235,14 +235,14 @@ static int check_capabilities(struct executor *ex, const struct ipc_action_req *
 				      "'%s' needs capability '%s', which is off (aurid.allow.%s)",
 				      req->items[i].text, cap_names[cap], cap_names[cap]);
 	}
-	return 0;
+	return POLICY_RUN;
 }
 
-static int check_site(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
+static enum policy_verdict check_site(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res)
 {
 	switch (site_check(ex->cfg.server_names, req)) {
 	case SITE_OK:
-		return 0;
+		return POLICY_RUN;
 	case SITE_NO_HOST:
 		return refuse(res, 400, "bad-request", 0, "an HTTP/1.1 request needs a Host header");
 	case SITE_FOREIGN_HOST:
@@ -259,27 +259,27 @@ static int check_site(struct executor *ex, const struct ipc_action_req *req, str
 	}
 }
 
-static int policy_decide(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
-			 char *user, size_t userlen);
+static enum policy_verdict policy_decide(struct executor *ex, const struct ipc_action_req *req,
+					 struct ipc_action_res *res, char *user, size_t userlen);
 
-int policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
-		 char *user, size_t userlen)
+enum policy_verdict policy_check(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
+				 char *user, size_t userlen)
 {
-	int r = policy_decide(ex, req, res, user, userlen);
+	enum policy_verdict v = policy_decide(ex, req, res, user, userlen);
 
 	/* Every 401 offers Digest with a fresh nonce, beside Basic. */
-	if (r < 0 && res->status == 401)
+	if (v == POLICY_REFUSE && res->status == 401)
 		digest_nonce(ex->digest, (int64_t)time(NULL), res->nonce);
-	return r;
+	return v;
 }
 
-static int policy_decide(struct executor *ex, const struct ipc_action_req *req, struct ipc_action_res *res,
-			 char *user, size_t userlen)
+static enum policy_verdict policy_decide(struct executor *ex, const struct ipc_action_req *req,
+					 struct ipc_action_res *res, char *user, size_t userlen)
 {
+	enum policy_verdict v;
 	uint32_t retry = 0;
 
 	user[0] = '\0';
-	memset(res, 0, sizeof(*res));
 	/* What the front-end could not even parse is refused before anything. */
 	if (req->front_status != 0)
 		return refuse(res, req->front_status, "bad-request", 0, "%s", req->error[0] ? req->error : "bad request");
@@ -289,20 +289,17 @@ static int policy_decide(struct executor *ex, const struct ipc_action_req *req, 
 		return refuse(res, 403, "not-allowed", 0, req->transport == IPC_TRANSPORT_SIP ?
 			      "%s is not the configured SIP server (sip.trust_ctrl)" :
 			      "%s is not on the Action URI allow list", req->peer);
-	if (check_site(ex, req, res))
-		return -1;
-	if (check_credentials(ex, req, res, user, userlen))
-		return -1;
-	if (check_items(ex, req, res))
-		return -1;
-	if (check_capabilities(ex, req, res))
-		return -1;
+	if ((v = check_site(ex, req, res)) != POLICY_RUN ||
+	    (v = check_credentials(ex, req, res, user, userlen)) != POLICY_RUN ||
+	    (v = check_items(ex, req, res)) != POLICY_RUN ||
+	    (v = check_capabilities(ex, req, res)) != POLICY_RUN)
+		return v;
 	if (rate_take(ex->rate, req->peer, clock_mono_ns(), &retry) != 0)
 		return refuse(res, 429, "rate", retry ? retry : 1, "too many requests from %s", req->peer);
 	res->status = 200;
 	snprintf(res->reason, sizeof(res->reason), "ok");
 	/* Last: consent is asked only of a request that may otherwise run. */
 	if (ex->cfg.show_action_uri_option && !consent_granted(ex, req->peer))
-		return 1;
-	return 0;
+		return POLICY_ASK_CONSENT;
+	return POLICY_RUN;
 }

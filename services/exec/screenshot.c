@@ -7,6 +7,7 @@
 
 #include "../../hal/fb.h"
 #include "../common/log.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,24 +54,17 @@ fail:
 	return r;
 }
 
-int screenshot_run(struct executor *ex, struct front *f, uint32_t id, const struct ipc_action_req *req,
-		   const char *user)
+void screenshot_run(struct executor *ex, struct exec_req *r)
 {
 	struct ipc_screenshot_res shot;
-	int fd = -1, r;
+	int fd = -1, err;
 
 	memset(&shot, 0, sizeof(shot));
-	r = capture_memfd(ex->fb, &fd);
-	if (r) {
-		struct ipc_action_res *res = &ex->scratch_res;
-
-		log_err("screen capture failed: %s", strerror(-r));
-		memset(res, 0, sizeof(*res));
-		res->status = 500;
-		snprintf(res->reason, sizeof(res->reason), "failed");
-		snprintf(res->message, sizeof(res->message), "the screen could not be captured");
-		executor_finish(ex, f, f ? f->generation : 0, id, req, user, res);
-		return 0;
+	err = capture_memfd(ex->fb, &fd);
+	if (err) {
+		log_err("screen capture failed: %s", strerror(-err));
+		exec_req_end(r, 500, "failed", 0, "the screen could not be captured");
+		return;
 	}
 	shot.status = 200;
 	snprintf(shot.reason, sizeof(shot.reason), "ok");
@@ -79,10 +73,5 @@ int screenshot_run(struct executor *ex, struct front *f, uint32_t id, const stru
 	shot.stride = ex->fb->width * 4;
 	shot.captured = (int64_t)time(NULL);
 	snprintf(shot.model, sizeof(shot.model), "%s", ex->cfg.model);
-	if (!f) {
-		close(fd);
-		return 0;
-	}
-	executor_finish_screenshot(ex, f, id, req, user, &shot, fd);
-	return 0;
+	exec_req_finish_screenshot(r, &shot, fd);
 }

@@ -1,12 +1,14 @@
 /*
  * The audit group commit: rows staged on the loop get their seq at once, are
- * written by the worker thread in one transaction, the done callback comes
- * back on the loop, rows staged meanwhile wait for the next batch, and
- * closing writes everything still staged.
+ * written by the worker thread in one transaction, each row's durable
+ * callback comes back on the loop in order and only once its row is on disk,
+ * rows staged meanwhile go in the next batch, a loop turn's rows are written
+ * without anyone asking, and closing writes everything still staged.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,23 +33,34 @@ struct fixture {
 	struct store *st;
 	struct audit *audit;
 	struct audit_batch *batch;
-	int done_calls;
-	int last_err;
+	int durable_calls;
+	int errors;
+	uint64_t last_seq;               /* seqs must come back in order */
+	bool out_of_order;
+	int rows_on_disk[8];             /* count(*) seen by the first rows' callbacks */
 };
 
-static void on_done(void *arg, int err)
+static int count_rows(struct fixture *f, const char *where);
+
+static void on_durable(void *arg, uint64_t seq, int err)
 {
 	struct fixture *f = arg;
 
-	f->done_calls++;
-	f->last_err = err;
+	if (seq <= f->last_seq)
+		f->out_of_order = true;
+	f->last_seq = seq;
+	if (err)
+		f->errors++;
+	if (f->durable_calls < 8)
+		f->rows_on_disk[f->durable_calls] = count_rows(f, "");
+	f->durable_calls++;
 }
 
 static void open_all(struct fixture *f, unsigned max_rows)
 {
 	assert_int_equal(store_open(f->db, &f->st), 0);
 	assert_int_equal(audit_init(f->st, max_rows, &f->audit), 0);
-	assert_int_equal(audit_batch_open(&f->loop, f->db, max_rows, f->audit, on_done, f, &f->batch), 0);
+	assert_int_equal(audit_batch_open(&f->loop, f->db, max_rows, f->audit, &f->batch), 0);
 }
 
 static void close_all(struct fixture *f)
@@ -89,7 +102,7 @@ static void stage(struct fixture *f, const char *source, uint64_t *seq)
 		.request = "GET /servlet?key=OK", .items = &item, .nitems = 1, .status = 200, .reason = "ok",
 	};
 
-	assert_int_equal(audit_batch_stage(f->batch, &row, seq), 0);
+	assert_int_equal(audit_batch_stage(f->batch, &row, on_durable, f, seq), 0);
 }
 
 static int count_rows(struct fixture *f, const char *where)
@@ -106,11 +119,13 @@ static int count_rows(struct fixture *f, const char *where)
 	return n;
 }
 
-static void wait_done(struct fixture *f, int calls)
+static void wait_durable(struct fixture *f, int calls)
 {
-	for (int i = 0; i < 1000 && f->done_calls < calls; i++)
+	for (int i = 0; i < 1000 && f->durable_calls < calls; i++)
 		uv_run(&f->loop, UV_RUN_ONCE);
-	assert_int_equal(f->done_calls, calls);
+	assert_int_equal(f->durable_calls, calls);
+	assert_int_equal(f->errors, 0);
+	assert_false(f->out_of_order);
 }
 
 static void test_batch_written_with_seqs(void **state)
@@ -131,13 +146,29 @@ static void test_batch_written_with_seqs(void **state)
 	stage(f, "10.0.0.3", &s3);
 	assert_int_equal(s3, 3);
 	assert_false(audit_batch_flush(f->batch));
-	wait_done(f, 1);
-	assert_int_equal(f->last_err, 0);
-	assert_int_equal(count_rows(f, ""), 2);
+	assert_int_equal(f->durable_calls, 0);
+	wait_durable(f, 3);
+	/* Rows 1 and 2 were told when their batch (and only it) was on disk;
+	 * row 3 went in the next batch, started when the first was done. */
+	assert_int_equal(f->rows_on_disk[0], 2);
+	assert_int_equal(f->rows_on_disk[1], 2);
+	assert_int_equal(f->rows_on_disk[2], 3);
 	assert_int_equal(count_rows(f, "WHERE seq = 2 AND source = '10.0.0.2'"), 1);
-	assert_true(audit_batch_flush(f->batch));
-	wait_done(f, 2);
 	assert_int_equal(count_rows(f, "WHERE seq = 3"), 1);
+	assert_false(audit_batch_busy(f->batch));
+}
+
+static void test_loop_turn_writes_staged_rows(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq;
+
+	/* Nobody flushes: the end of the loop turn does. */
+	stage(f, "10.0.0.4", &seq);
+	stage(f, "10.0.0.5", &seq);
+	wait_durable(f, 2);
+	assert_int_equal(f->rows_on_disk[0], 2);
+	assert_int_equal(audit_batch_staged(f->batch), 0);
 }
 
 static void test_close_writes_what_is_staged(void **state)
@@ -151,7 +182,10 @@ static void test_close_writes_what_is_staged(void **state)
 	stage(f, "10.0.0.10", &seq);
 	close_all(f);
 	f->batch = NULL;
-	assert_int_equal(f->done_calls, 2);
+	/* Every row was told, and none failed. */
+	assert_int_equal(f->durable_calls, 501);
+	assert_int_equal(f->errors, 0);
+	assert_false(f->out_of_order);
 	open_all(f, 1000);
 	assert_int_equal(count_rows(f, ""), 501);
 	/* seq goes on after a restart. */
@@ -169,7 +203,7 @@ static void test_seq_survives_pruning(void **state)
 	for (int i = 0; i < 400; i++)
 		stage(f, "10.0.0.1", &seq);
 	assert_true(audit_batch_flush(f->batch));
-	wait_done(f, 1);
+	wait_durable(f, 400);
 	/* The pruner ran (every 256 rows) and kept at most 100 rows ... */
 	assert_true(count_rows(f, "") <= 100);
 	close_all(f);
@@ -183,6 +217,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_written_with_seqs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_turn_writes_staged_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_writes_what_is_staged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_survives_pruning, setup, teardown),
 	};
