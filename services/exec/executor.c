@@ -39,19 +39,6 @@ void executor_run(struct executor *ex, struct exec_req *r)
 		jobs_submit(ex->jobs, r);
 }
 
-/* The executor cannot even hold the request: the one answer not audited. */
-static void answer_out_of_memory(struct uvchan *u, uint32_t id)
-{
-	static struct ipc_action_res res;   /* single-threaded; too big for the stack of a callback */
-
-	memset(&res, 0, sizeof(res));
-	res.status = 503;
-	snprintf(res.reason, sizeof(res.reason), "unavailable");
-	snprintf(res.message, sizeof(res.message), "the executor is out of memory");
-	res.retry_after = 1;
-	uvchan_send(u, IPC_ACTION_RES, id, &res, -1);
-}
-
 /*
  * A handshake's signature for aurid-http.  Preconditions: the request came
  * on the http channel (checked by the caller); tls_key_sign checks the
@@ -137,7 +124,7 @@ static void front_on_msg(struct uvchan *u, unsigned type, uint32_t id, union ipc
 	r = exec_req_new(ex, f, id, &msg->action_req);
 	if (!r) {
 		log_err("out of memory for a request from %s", ipc_role_name(f->role));
-		answer_out_of_memory(u, id);
+		exec_answer_unrecorded(u, id, "the executor is out of memory");
 		return;
 	}
 	switch (policy_check(ex, r->req, r->res, r->user, sizeof(r->user))) {

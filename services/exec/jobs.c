@@ -40,6 +40,7 @@ struct jobs {
 	uv_timer_t wait_timer;
 	bool running;
 	bool waiting;
+	int timers_open;                 /* while closing: the queue goes with the last */
 };
 
 static void jobs_run(struct jobs *q);
@@ -388,8 +389,8 @@ static void timer_closed(uv_handle_t *h)
 {
 	struct jobs *q = h->data;
 
-	/* The second of the two timers frees the queue. */
-	if (h == (uv_handle_t *)&q->wait_timer)
+	/* libuv calls these in no promised order: the last one frees the queue. */
+	if (--q->timers_open == 0)
 		free(q);
 }
 
@@ -408,6 +409,7 @@ void jobs_close(struct jobs *q)
 	}
 	q->tail = NULL;
 	q->waiting = q->running = false;
+	q->timers_open = 2;
 	uv_close((uv_handle_t *)&q->pace_timer, timer_closed);
 	uv_close((uv_handle_t *)&q->wait_timer, timer_closed);
 }

@@ -64,15 +64,14 @@ static struct uvchan *answer_chan(struct exec_req *r)
 	return f->ch;
 }
 
-/* The audit row could not be written (or staged): never say "done". */
-static void answer_unrecorded(struct uvchan *ch, uint32_t id)
+void exec_answer_unrecorded(struct uvchan *ch, uint32_t id, const char *message)
 {
 	static struct ipc_action_res res;   /* single-threaded; too big for the stack of a callback */
 
 	memset(&res, 0, sizeof(res));
 	res.status = 503;
 	snprintf(res.reason, sizeof(res.reason), "unavailable");
-	snprintf(res.message, sizeof(res.message), "the audit log could not be written");
+	snprintf(res.message, sizeof(res.message), "%s", message);
 	res.retry_after = 1;
 	uvchan_send(ch, IPC_ACTION_RES, id, &res, -1);
 }
@@ -87,7 +86,7 @@ static void recorded(void *arg, uint64_t seq, int err)
 	if (ch && !err && r->answer) {
 		uvchan_send_encoded(ch, r->answer, r->answer_len, r->fd);
 	} else if (ch) {
-		answer_unrecorded(ch, r->id);
+		exec_answer_unrecorded(ch, r->id, "the audit log could not be written");
 	}
 	exec_req_free(r);
 }
@@ -154,7 +153,7 @@ static void record(struct exec_req *r, int status, const char *reason, const str
 
 		log_err("cannot stage an audit row");
 		if (ch)
-			answer_unrecorded(ch, r->id);
+			exec_answer_unrecorded(ch, r->id, "the audit log could not be written");
 		exec_req_free(r);
 		return;
 	}

@@ -33,6 +33,7 @@
 
 struct executor;
 struct front;
+struct uvchan;
 
 /* What is needed to decide and run a request; freed when it is recorded. */
 struct exec_work {
@@ -78,6 +79,13 @@ void exec_req_end(struct exec_req *r, int status, const char *reason, uint32_t r
 /* Refused before any item ran: every item is reported not-run.  Then as exec_req_end. */
 void exec_req_refuse(struct exec_req *r, int status, const char *reason, uint32_t retry_after, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/*
+ * The one answer without an audit row: 503 with message, when the row
+ * could not be written, or the executor has no memory to hold the request
+ * (never "done": nothing ran).
+ */
+void exec_answer_unrecorded(struct uvchan *ch, uint32_t id, const char *message);
 
 /* A screenshot taken: its row, and the frame (fd, owned from here) sent with the answer. */
 void exec_req_finish_screenshot(struct exec_req *r, struct ipc_screenshot_res *shot, int fd);

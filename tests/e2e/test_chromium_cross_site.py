@@ -36,6 +36,7 @@ from harness import BUILD, key_code, wait_for
 pytest.importorskip("websocket", reason="python3-websocket is not installed")
 
 from cdp import CHROMIUM, Browser  # noqa: E402
+from relay import pump, serve  # noqa: E402
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (packaging/dev/test-deps.txt)")
 
@@ -122,19 +123,7 @@ class RebindServer:
                      "Connection: close\r\n\r\n" % len(html.encode())).encode() + html.encode()
         self.upstream = upstream
         self.relayed = []          # request lines passed on to the phone
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((host, port))
-        self.lsock.listen(16)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+        self.lsock = serve(host, port, self._serve)
 
     def _serve(self, c):
         data = b""
@@ -154,27 +143,10 @@ class RebindServer:
             self.relayed.append(line.decode(errors="replace"))
             u = socket.create_connection(("127.0.0.1", self.upstream))
             u.sendall(data)
-            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
-            self._pump(u, c)
+            threading.Thread(target=pump, args=(c, u), daemon=True).start()
+            pump(u, c)
         except OSError:
             c.close()
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self):
         self.lsock.close()

@@ -25,6 +25,7 @@ from harness import ADMIN_PASSWORD, key_code
 pytest.importorskip("websocket", reason="python3-websocket is not installed")
 
 from cdp import CHROMIUM, Browser  # noqa: E402
+from relay import pump, serve  # noqa: E402
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (packaging/dev/test-deps.txt)")
 
@@ -34,45 +35,22 @@ class Relay:
 
     def __init__(self, port):
         self.upstream = port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
-        self.port = self.lsock.getsockname()[1]
         self.sent = []           # one bytearray per client connection
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.lsock = serve("127.0.0.1", 0, self._relay)
+        self.port = self.lsock.getsockname()[1]
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.upstream))
-            buf = bytearray()
-            with self.lock:
-                self.sent.append(buf)
-            threading.Thread(target=self._pump, args=(c, u, buf), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, None), daemon=True).start()
-
-    def _pump(self, src, dst, record):
+    def _relay(self, c):
         try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if record is not None:
-                    with self.lock:
-                        record.extend(data)
-                dst.sendall(data)
+            u = socket.create_connection(("127.0.0.1", self.upstream))
         except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            c.close()
+            return
+        buf = bytearray()
+        with self.lock:
+            self.sent.append(buf)
+        threading.Thread(target=pump, args=(c, u, buf, self.lock), daemon=True).start()
+        pump(u, c)
 
     def requests(self, target):
         """The heads of the requests for target, in order: list of {lower-case name: value}."""
